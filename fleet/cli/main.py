@@ -1,0 +1,26 @@
+"""The `fleet` command: a thin layer over the packages below it.
+
+Each area registers its own click group in its own module; this one only assembles them and makes sure that
+an expected failure (a RAPI error, bad input) prints one clear line and exits non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from fleet.cli import rapi, simulate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fleet")
+def cli() -> None:
+    """Fleet: a multi-cluster manager for Ganeti."""
+
+
+cli.add_command(simulate.simulate)
+cli.add_command(simulate.demo)
+cli.add_command(rapi.rapi)
+
+
+def main() -> None:
+    cli(prog_name="fleet")
