@@ -1,0 +1,216 @@
+"""Handlers of the cluster-wide resources: root, version, info, features, OS, tags, query2 and filters."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fleet.simulator.base import Ctx, HttpError
+from fleet.simulator.query import RESOURCES, QueryError, field_defs, run_query
+
+FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"]
+TAG_KINDS = {"instances": "instance", "nodes": "node", "groups": "nodegroup", "networks": "network"}
+
+
+def root(ctx: Ctx) -> None:
+    """GET / and /2: null."""
+    return None
+
+
+def version(ctx: Ctx) -> int:
+    """GET /version: the RAPI version, 2."""
+    return 2
+
+
+def info(ctx: Ctx) -> dict[str, Any]:
+    """GET /2/info: the cluster dict."""
+    return ctx.cluster.info
+
+
+def features(ctx: Ctx) -> list[str]:
+    """GET /2/features."""
+    return FEATURES
+
+
+def os_list(ctx: Ctx) -> list[str]:
+    """GET /2/os: the OS variants the instances use, plus the usual ones."""
+    names = {"debootstrap+default", "image+default"}
+    names.update(i["os"] for i in ctx.cluster.instances.values() if i["os"])
+    return sorted(names)
+
+
+def redistribute_config(ctx: Ctx) -> int:
+    """PUT /2/redistribute-config."""
+    return ctx.submit("OP_CLUSTER_REDIST_CONF", {}, {})
+
+
+def modify_cluster(ctx: Ctx) -> int:
+    """PUT /2/modify: OP_CLUSTER_SET_PARAMS (`compression_tools` is forbidden over RAPI)."""
+    body = ctx.body_dict()
+    if "compression_tools" in body:
+        raise HttpError(403, "The parameter compression_tools cannot be set via RAPI")
+    return ctx.submit("OP_CLUSTER_SET_PARAMS", body, {})
+
+
+# -- tags --------------------------------------------------------------------------------------------------
+
+
+def _tag_owner(ctx: Ctx) -> tuple[str, str | None, dict[str, Any] | None]:
+    if not ctx.items:
+        return "cluster", None, ctx.cluster.info
+    kind = TAG_KINDS[ctx.items[0]]
+    name = ctx.items[1]
+    c = ctx.cluster
+    table = {"instance": c.instances, "node": c.nodes, "nodegroup": c.groups, "network": c.networks}[kind]
+    return kind, name, table.get(name)
+
+
+def get_tags(ctx: Ctx) -> list[str]:
+    """GET .../tags: the object's tags."""
+    _kind, _name, obj = _tag_owner(ctx)
+    if obj is None:
+        raise HttpError(404)
+    return list(obj["tags"])
+
+
+def _tags_job(ctx: Ctx, op_id: str) -> int:
+    kind, name, _obj = _tag_owner(ctx)
+    tags = ctx.query.getall("tag", [])
+    return ctx.submit(op_id, {}, {"kind": kind, "name": name, "tags": list(tags), "dry_run": ctx.dry_run()})
+
+
+def put_tags(ctx: Ctx) -> int:
+    """PUT .../tags?tag=a&tag=b: a job adding the tags (the body is ignored)."""
+    return _tags_job(ctx, "OP_TAGS_SET")
+
+
+def delete_tags(ctx: Ctx) -> int:
+    """DELETE .../tags?tag=a: a job removing the tags."""
+    return _tags_job(ctx, "OP_TAGS_DEL")
+
+
+# -- query2 ------------------------------------------------------------------------------------------------
+
+
+def _split_fields(raw: str) -> list[str]:
+    return [f.strip() for f in raw.split(",") if f.strip()]
+
+
+def _query(ctx: Ctx, fields: Any, qfilter: Any) -> dict[str, Any]:
+    resource = ctx.items[0]
+    if resource not in RESOURCES:
+        raise HttpError(400, f"Resource '{resource}' is not available via query")
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise HttpError(400, "The 'fields' parameter should be a list of strings")
+    extra = {"job": ctx.rt.queue.jobs.values(), "lock": ctx.rt.queue.locks.rows(), "export": []}
+    try:
+        return run_query(ctx.cluster, resource, fields, qfilter, extra)
+    except QueryError as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+def query_get(ctx: Ctx) -> dict[str, Any]:
+    """GET /2/query/R?fields=a,b: every object, no filter."""
+    raw = ctx.str_arg("fields")
+    if raw is None:
+        raise HttpError(400, "Missing 'fields' query argument")
+    return _query(ctx, _split_fields(raw), None)
+
+
+def query_put(ctx: Ctx) -> dict[str, Any]:
+    """PUT /2/query/R with {fields, qfilter} (or the legacy `filter`)."""
+    body = ctx.body_dict()
+    if "fields" in body:
+        fields = body["fields"]
+    else:
+        raw = ctx.str_arg("fields")
+        if raw is None:
+            raise HttpError(400, "Missing 'fields' query argument")
+        fields = _split_fields(raw)
+    qfilter = body.get("qfilter")
+    if qfilter is None:
+        qfilter = body.get("filter")
+    return _query(ctx, fields, qfilter)
+
+
+def query_fields(ctx: Ctx) -> dict[str, Any]:
+    """GET /2/query/R/fields[?fields=a,b]: field definitions."""
+    resource = ctx.items[0]
+    if resource not in RESOURCES:
+        raise HttpError(400, f"Resource '{resource}' is not available via query")
+    raw = ctx.str_arg("fields")
+    return {"fields": field_defs(resource, _split_fields(raw) if raw is not None else None)}
+
+
+# -- job filters -------------------------------------------------------------------------------------------
+
+FILTER_KEYS = {"priority": 0, "predicates": [], "action": "CONTINUE", "reason": []}
+ACTIONS = ("ACCEPT", "PAUSE", "REJECT", "CONTINUE")
+
+
+def _filter_rule(ctx: Ctx, rule_uuid: str) -> dict[str, Any]:
+    body = ctx.body
+    if not isinstance(body, dict):
+        raise HttpError(400, "Invalid body contents, not a dictionary")
+    unknown = set(body) - set(FILTER_KEYS)
+    if unknown:
+        raise HttpError(
+            400,
+            f"Invalid body parameters: filter rule doesn't support the parameter(s) "
+            f"{', '.join(sorted(unknown))}",
+        )
+    values = {**FILTER_KEYS, **body}
+    action = values["action"]
+    if not (
+        action in ACTIONS or (isinstance(action, list) and len(action) == 2 and action[0] == "RATE_LIMIT")
+    ):
+        raise HttpError(400, f"Invalid filter action {action!r}")
+    if not isinstance(values["priority"], int) or values["priority"] < 0:
+        raise HttpError(400, "Invalid filter priority")
+    reason = [*values["reason"], ["gnt:library:rlib2:filters", "", time.time_ns()]]
+    return {
+        "uuid": rule_uuid,
+        "watermark": ctx.rt.queue.next_id - 1,
+        "priority": values["priority"],
+        "predicates": values["predicates"],
+        "action": action,
+        "reason_trail": reason,
+    }
+
+
+def list_filters(ctx: Ctx) -> list[Any]:
+    """GET /2/filters: uuids and URIs in insertion order, or full rules with bulk=1."""
+    rules = list(ctx.cluster.filters.values())
+    if ctx.bool_arg("bulk"):
+        return rules
+    return [{"uuid": r["uuid"], "uri": f"/2/filters/{r['uuid']}"} for r in rules]
+
+
+def add_filter(ctx: Ctx) -> str:
+    """POST /2/filters: add a rule, return its uuid."""
+    rule = _filter_rule(ctx, str(uuid.uuid4()))
+    ctx.cluster.filters[rule["uuid"]] = rule
+    return str(rule["uuid"])
+
+
+def get_filter(ctx: Ctx) -> dict[str, Any]:
+    """GET /2/filters/U."""
+    rule = ctx.cluster.filters.get(ctx.items[0])
+    if rule is None:
+        raise HttpError(404)
+    return rule
+
+
+def replace_filter(ctx: Ctx) -> str:
+    """PUT /2/filters/U: create or replace the rule under that uuid."""
+    rule = _filter_rule(ctx, ctx.items[0])
+    ctx.cluster.filters[rule["uuid"]] = rule
+    return str(rule["uuid"])
+
+
+def delete_filter(ctx: Ctx) -> None:
+    """DELETE /2/filters/U."""
+    if ctx.cluster.filters.pop(ctx.items[0], None) is None:
+        raise HttpError(404)
+    return None

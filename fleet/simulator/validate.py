@@ -1,0 +1,88 @@
+"""Opcode building as RAPI does it: body plus static parameters, checked against Ganeti's opcode definitions.
+
+Unknown parameters, wrong JSON types and missing required parameters give Ganeti's 400
+`Invalid body parameters: ...`; every other problem is found later, when the job runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fleet.simulator.opcodes import OPCODES
+
+_TYPE_OF = {type(None): "n", bool: "b", int: "i", float: "f", str: "s", list: "l", dict: "d"}
+
+
+class BadParams(Exception):
+    """The opcode cannot be built; the message is the 400's."""
+
+
+def class_name(op_id: str) -> str:
+    """Ganeti's opcode class name, e.g. OpInstanceStartup for OP_INSTANCE_STARTUP."""
+    return "Op" + "".join(part.capitalize() for part in op_id[3:].split("_"))
+
+
+def _accepts(value: Any, types: str, choices: tuple[str, ...]) -> bool:
+    if choices and value in choices:
+        return True
+    kind = _TYPE_OF.get(type(value), "?")
+    if kind in types:
+        return True
+    return kind == "i" and "f" in types
+
+
+def build(
+    op_id: str,
+    body: dict[str, Any],
+    static: dict[str, Any] | None = None,
+    renames: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The opcode dict for a request: static params over the body, renamed legacy names, defaults filled."""
+    params = dict(body)
+    for old, new in (renames or {}).items():
+        if old in params and new in params:
+            raise BadParams(f"Parameter '{old}' was renamed to '{new}', but both are specified")
+        if old in params:
+            params[new] = params.pop(old)
+    if static:
+        overwritten = set(params) & set(static)
+        if overwritten:
+            raise BadParams(f"Can't overwrite static parameters {overwritten!r}")
+        params.update(static)
+    return check(op_id, params)
+
+
+def check(op_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate parameters as opcode construction does, and fill the defaults."""
+    _dsc, defs = OPCODES[op_id]
+    known = {d[0] for d in defs}
+    for key in params:
+        if key not in known:
+            raise BadParams(
+                f"Invalid body parameters: Object {class_name(op_id)} doesn't support the parameter '{key}'"
+            )
+    op: dict[str, Any] = {}
+    for name, default, types, choices in defs:
+        value = params[name] if name in params else copy.deepcopy(default)
+        if name == "priority":
+            ok = isinstance(value, int) and not isinstance(value, bool) and -20 <= value <= 19
+        elif not types and not choices:
+            ok = True
+        else:
+            ok = _accepts(value, types, choices)
+        if not ok:
+            raise BadParams(
+                f"Invalid body parameters: ('Parameter \\'{op_id}.{name}\\' fails validation', 'wrong_input')"
+            )
+        op[name] = value
+    op["OP_ID"] = op_id
+    return op
+
+
+def complete(op: dict[str, Any]) -> dict[str, Any]:
+    """Fill the defaults of an internally made opcode (child jobs), without the 400 path."""
+    _dsc, defs = OPCODES[op["OP_ID"]]
+    full = {name: copy.deepcopy(default) for name, default, _t, _c in defs}
+    full.update(op)
+    return full
