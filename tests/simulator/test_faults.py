@@ -10,20 +10,20 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.conftest import SimulatorProcess
+from tests.conftest import Simulated
 from tests.simulator.helpers import client, ok, tls, wait_job
 
 
 @pytest.fixture
-def sim(fresh_simulator: Callable[..., SimulatorProcess]) -> SimulatorProcess:
+def sim(fresh_simulator: Callable[..., Simulated]) -> Simulated:
     return fresh_simulator("--fault", "tiny2:latency=0.3")
 
 
-def _fault(sim: SimulatorProcess, cluster: str, **settings: object) -> dict[str, object]:
+def _fault(sim: Simulated, cluster: str, **settings: object) -> dict[str, object]:
     return ok(httpx.put(f"{sim.control_url}/clusters/{cluster}/faults", json=settings))
 
 
-def test_latency_from_start_only_on_that_cluster(sim: SimulatorProcess) -> None:
+def test_latency_from_start_only_on_that_cluster(sim: Simulated) -> None:
     fast, slow = client(sim.targets[0]), client(sim.targets[1])
     started = time.monotonic()
     ok(fast.get("/version"))
@@ -33,7 +33,7 @@ def test_latency_from_start_only_on_that_cluster(sim: SimulatorProcess) -> None:
     assert time.monotonic() - started >= 0.3
 
 
-def test_error_rate_and_status(sim: SimulatorProcess) -> None:
+def test_error_rate_and_status(sim: Simulated) -> None:
     _fault(sim, "tiny1", error_rate=1, error_status=502)
     resp = client(sim.targets[0]).get("/2/info")
     assert resp.status_code == 502 and resp.json()["code"] == 502
@@ -41,7 +41,7 @@ def test_error_rate_and_status(sim: SimulatorProcess) -> None:
     ok(client(sim.targets[0]).get("/2/info"))
 
 
-def test_blackhole_times_out_and_reset_drops(sim: SimulatorProcess) -> None:
+def test_blackhole_times_out_and_reset_drops(sim: Simulated) -> None:
     _fault(sim, "tiny1", blackhole=True)
     with pytest.raises(httpx.ReadTimeout):
         client(sim.targets[0], timeout=0.5).get("/2/info")
@@ -51,7 +51,7 @@ def test_blackhole_times_out_and_reset_drops(sim: SimulatorProcess) -> None:
     assert httpx.put(f"{sim.control_url}/clusters/tiny1/faults", json={"nope": 1}).status_code == 400
 
 
-def test_failing_stuck_and_early_archived_jobs(sim: SimulatorProcess) -> None:
+def test_failing_stuck_and_early_archived_jobs(sim: Simulated) -> None:
     cl = client(sim.targets[0])
     name = ok(cl.get("/2/instances"))[0]["id"]
     _fault(sim, "tiny1", fail_jobs=1)
@@ -67,7 +67,7 @@ def test_failing_stuck_and_early_archived_jobs(sim: SimulatorProcess) -> None:
     assert stuck not in [j["id"] for j in ok(cl.get("/2/jobs"))]
 
 
-def test_master_failover_through_the_cli(sim: SimulatorProcess) -> None:
+def test_master_failover_through_the_cli(sim: Simulated) -> None:
     target = sim.targets[0]
     master = ok(client(target).get("/2/info"))["master"]
     out = subprocess.run(
@@ -83,7 +83,7 @@ def test_master_failover_through_the_cli(sim: SimulatorProcess) -> None:
     assert info["master"] != master
 
 
-def test_cli_sets_and_clears_faults(sim: SimulatorProcess) -> None:
+def test_cli_sets_and_clears_faults(sim: Simulated) -> None:
     cmd = [
         sys.executable,
         "-c",

@@ -10,17 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SimulatorProcess
+from tests.conftest import Simulated
 from tests.simulator.helpers import client, instances, ok, wait_job, wait_status
 
 
 @pytest.fixture
-def sim(fresh_simulator: Callable[..., SimulatorProcess]) -> SimulatorProcess:
+def sim(fresh_simulator: Callable[..., Simulated]) -> Simulated:
     return fresh_simulator()
 
 
 @pytest.fixture
-def cl(sim: SimulatorProcess) -> httpx.Client:
+def cl(sim: Simulated) -> httpx.Client:
     return client(sim.targets[0])
 
 
@@ -220,7 +220,7 @@ def test_node_role_takes_a_bare_string(cl: httpx.Client) -> None:
     assert cl.put(f"/2/nodes/{node['name']}/role", json="master").status_code == 400
 
 
-def test_query_jobs_and_archived_hidden(fresh_simulator: Callable[..., SimulatorProcess]) -> None:
+def test_query_jobs_and_archived_hidden(fresh_simulator: Callable[..., Simulated]) -> None:
     sim = fresh_simulator("--archive-age", "0")
     cl = client(sim.targets[0])
     job_id = ok(cl.put("/2/instances/nope.example.org/startup"))
