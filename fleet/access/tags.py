@@ -1,0 +1,164 @@
+"""The ownership tag grammar: the one place that knows how Fleet writes owners into Ganeti tags.
+
+Ownership lives in Ganeti, as tags on each instance, so that the database can be rebuilt from the clusters and
+Ganeti's own tools see who owns what:
+
+    <prefix>:user:<username>     the Fleet user <username> owns the instance
+    <prefix>:group:<groupname>   every member of the Fleet group <groupname> owns it
+
+The prefix is a setting (``FLEET_TAG_PREFIX``, ``fleet`` by default). Several ``user`` and ``group`` tags
+may sit on one instance (co-owners). Every tag must also satisfy Ganeti's own rule (``lib/objects.py``,
+``TaggableObject.ValidateTag``): at most 128 characters from ``[\\w.+*/:@-]``.
+
+Tags read from a cluster are data from outside: :func:`owners_from_tags` never raises on them, it sets aside
+the malformed ones so that the caller can report them. Tags Fleet writes go through :func:`format_owner_tag`,
+which raises :class:`TagError` with a message fit for the user.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MAX_TAG_LENGTH = 128
+"""Ganeti's ``constants.MAX_TAG_LEN``."""
+
+TAG_PATTERN = re.compile(r"[\w.+*/:@-]+")
+"""Ganeti's ``objects.TaggableObject.VALID_TAG_RE``, matched in full: no trailing newline slips by."""
+
+PREFIX_PATTERN = re.compile(r"[\w.+*/@-]+")
+"""A prefix is a tag without ``:``, so that it ends where the first ``:`` is."""
+
+NAME_PATTERN = re.compile(r"[\w.+*/@-]+")
+"""An owner name: what Ganeti allows in a tag, less ``:``, which separates the fields."""
+
+
+class TagError(ValueError):
+    """A tag, a prefix or an owner name that breaks the grammar; the message says which rule and why."""
+
+
+class OwnerKind(enum.StrEnum):
+    """What an ownership tag names: one user, or every member of a group."""
+
+    USER = "user"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class OwnerTag:
+    """One parsed ownership tag."""
+
+    kind: OwnerKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Owners:
+    """The owners an instance's tags name, and the tags that look like ownership tags but are malformed."""
+
+    users: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+    malformed: tuple[str, ...] = ()
+
+
+def validate_tag(tag: str) -> str:
+    """Return ``tag`` if Ganeti would accept it; raise :class:`TagError` saying why not otherwise."""
+    if not isinstance(tag, str) or not tag:
+        raise TagError("a tag cannot be empty")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise TagError(f"tag {tag!r} is {len(tag)} characters long; Ganeti allows at most {MAX_TAG_LENGTH}")
+    if not TAG_PATTERN.fullmatch(tag):
+        bad = sorted({c for c in tag if not TAG_PATTERN.fullmatch(c)})
+        raise TagError(
+            f"tag {tag!r} contains {''.join(bad)!r}; "
+            "Ganeti allows only letters, digits and the characters _.+*/:@-"
+        )
+    return tag
+
+
+def validate_prefix(prefix: str) -> str:
+    """Return ``prefix`` if it can start ownership tags; raise :class:`TagError` saying why not otherwise."""
+    if not isinstance(prefix, str) or not prefix:
+        raise TagError("the tag prefix cannot be empty")
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise TagError(
+            f"tag prefix {prefix!r} may contain only letters, digits and the characters _.+*/@- (no ':')"
+        )
+    # The longest fixed part is ":group:" plus a one-character name.
+    if len(prefix) + len(":group:") + 1 > MAX_TAG_LENGTH:
+        raise TagError(
+            f"tag prefix {prefix!r} is too long to leave room for an owner name in {MAX_TAG_LENGTH}"
+        )
+    return prefix
+
+
+def format_owner_tag(kind: OwnerKind | str, name: str, prefix: str) -> str:
+    """Build the tag that makes ``name`` (a user or a group, per ``kind``) an owner.
+
+    Raises :class:`TagError` if the kind is unknown, the name has characters a tag cannot hold, or the whole
+    tag would be longer than Ganeti allows.
+    """
+    try:
+        kind = OwnerKind(kind)
+    except ValueError:
+        raise TagError(f"unknown owner kind {kind!r}; expected one of: user, group") from None
+    validate_prefix(prefix)
+    if not isinstance(name, str) or not name:
+        raise TagError(f"the {kind} name cannot be empty")
+    if not NAME_PATTERN.fullmatch(name):
+        raise TagError(
+            f"{kind} name {name!r} cannot be written in a Ganeti tag: "
+            "only letters, digits and the characters _.+*/@- are allowed"
+        )
+    tag = f"{prefix}:{kind}:{name}"
+    if len(tag) > MAX_TAG_LENGTH:
+        raise TagError(
+            f"{kind} name {name!r} is too long: the tag {tag[:40]}... would be {len(tag)} characters, "
+            f"Ganeti allows at most {MAX_TAG_LENGTH}"
+        )
+    return tag
+
+
+def parse_owner_tag(tag: str, prefix: str) -> OwnerTag | None:
+    """Read one tag: an :class:`OwnerTag` if it is an ownership tag, ``None`` if it is any other tag.
+
+    A tag that starts like an ownership tag (``<prefix>:user:`` or ``<prefix>:group:``) but is not a valid one
+    raises :class:`TagError`: it was meant to give ownership and does not, which someone should hear about.
+    """
+    validate_prefix(prefix)
+    head, sep, rest = tag.partition(":")
+    if not sep or head != prefix:
+        return None
+    kind_text, sep, name = rest.partition(":")
+    if not sep:
+        return None
+    try:
+        kind = OwnerKind(kind_text)
+    except ValueError:
+        return None  # another tag of ours, e.g. <prefix>:adminlock
+    validate_tag(tag)
+    if not name:
+        raise TagError(f"tag {tag!r} names no {kind}")
+    if not NAME_PATTERN.fullmatch(name):
+        raise TagError(f"tag {tag!r}: the {kind} name {name!r} contains characters an owner name cannot have")
+    return OwnerTag(kind, name)
+
+
+def owners_from_tags(tags: Iterable[str], prefix: str) -> Owners:
+    """Collect the owners named by an object's tags; malformed ownership tags are set aside, never raised."""
+    validate_prefix(prefix)
+    users: set[str] = set()
+    groups: set[str] = set()
+    malformed: list[str] = []
+    for tag in tags:
+        try:
+            owner = parse_owner_tag(tag, prefix)
+        except TagError:
+            malformed.append(tag)
+            continue
+        if owner is None:
+            continue
+        (users if owner.kind is OwnerKind.USER else groups).add(owner.name)
+    return Owners(frozenset(users), frozenset(groups), tuple(malformed))

@@ -1,0 +1,128 @@
+"""Derive the stored owners of instances from their Ganeti tags.
+
+The tags are the truth (``fleet.access.tags`` owns their grammar); the owner tables are an index on them
+that makes "instances user X may see" one query. ``sync_owners`` brings the tables in line with the tags for a
+batch of instances in a few queries whatever the batch size, and reports what the tags name that Fleet
+doesn't know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from fleet.access.tags import owners_from_tags
+from fleet.inventory.models import Instance, InstanceGroupOwner, InstanceUserOwner
+
+_BATCH = 900  # stays under SQLite's bound on query parameters
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OwnerReport:
+    """What ``sync_owners`` changed, and the tags it could not honour."""
+
+    added: int
+    removed: int
+    unknown_users: frozenset[str]
+    unknown_groups: frozenset[str]
+    malformed_tags: tuple[tuple[str, str], ...]  # (instance name, tag)
+
+
+def sync_owners(instances: Iterable[Instance], prefix: str | None = None) -> OwnerReport:
+    """Make the owner tables of ``instances`` (saved rows) say exactly what their tags say.
+
+    Names that match no Fleet user or group are skipped and reported: ownership is granted only to accounts
+    that exist, and appears by itself at the next sync once they do.
+    """
+    prefix = prefix or settings.FLEET_TAG_PREFIX
+    instances = [instance for instance in instances if instance.pk is not None]
+    wanted_users: dict[int, set[str]] = {}
+    wanted_groups: dict[int, set[str]] = {}
+    malformed: list[tuple[str, str]] = []
+    for instance in instances:
+        owners = owners_from_tags(instance.tags or [], prefix)
+        wanted_users[instance.pk] = set(owners.users)
+        wanted_groups[instance.pk] = set(owners.groups)
+        malformed.extend((instance.name, tag) for tag in owners.malformed)
+
+    user_model = get_user_model()
+    user_names = set().union(*wanted_users.values()) if wanted_users else set()
+    group_names = set().union(*wanted_groups.values()) if wanted_groups else set()
+    user_ids = _ids_by_name(user_model._default_manager, user_model.USERNAME_FIELD, user_names)
+    group_ids = _ids_by_name(Group.objects, "name", group_names)
+
+    with transaction.atomic():
+        added_u, removed_u = _replace(
+            InstanceUserOwner,
+            "user_id",
+            {
+                (pk, user_ids[name])
+                for pk, names in wanted_users.items()
+                for name in names
+                if name in user_ids
+            },
+            list(wanted_users),
+        )
+        added_g, removed_g = _replace(
+            InstanceGroupOwner,
+            "group_id",
+            {
+                (pk, group_ids[name])
+                for pk, names in wanted_groups.items()
+                for name in names
+                if name in group_ids
+            },
+            list(wanted_groups),
+        )
+    return OwnerReport(
+        added=added_u + added_g,
+        removed=removed_u + removed_g,
+        unknown_users=frozenset(user_names - user_ids.keys()),
+        unknown_groups=frozenset(group_names - group_ids.keys()),
+        malformed_tags=tuple(malformed),
+    )
+
+
+def _ids_by_name(manager: object, field: str, names: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(names)):
+        rows = manager.filter(**{f"{field}__in": chunk}).values_list(field, "pk")  # type: ignore[attr-defined]
+        found.update(rows)
+    return found
+
+
+def _replace(
+    model: type[InstanceUserOwner] | type[InstanceGroupOwner],
+    owner_field: str,
+    wanted: set[tuple[int, int]],
+    instance_ids: Sequence[int],
+) -> tuple[int, int]:
+    """Rewrite the owner rows of ``instance_ids`` to the ``wanted`` (instance, owner) id pairs.
+
+    Returns (added, removed).
+    """
+    existing: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(instance_ids):
+        for pk, instance_id, owner_id in model.objects.filter(instance_id__in=chunk).values_list(
+            "pk", "instance_id", owner_field
+        ):
+            existing[(instance_id, owner_id)] = pk
+    stale = [pk for pair, pk in existing.items() if pair not in wanted]
+    for chunk in _chunks(stale):
+        model.objects.filter(pk__in=chunk).delete()
+    new = [model(instance_id=i, **{owner_field: o}) for i, o in sorted(wanted - existing.keys())]
+    model.objects.bulk_create(new, batch_size=_BATCH)
+    return len(new), len(stale)
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]

@@ -1,0 +1,1 @@
+"""The worker: all background work (per-cluster poll loop, snapshot, job follower, health, reconcile)."""

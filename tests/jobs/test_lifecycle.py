@@ -1,0 +1,139 @@
+"""A job row follows what Ganeti reports, keeps who asked and why, and never changes once final."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from fleet.jobs.lifecycle import append_log, apply_job_info, ganeti_time, status_from_opcodes, submitted
+from fleet.jobs.models import Job, JobStatus
+from tests.inventory import factories
+
+# The shape of GET /2/jobs/17 for a job whose second opcode failed.
+FAILED_JOB = {
+    "id": 17,
+    "status": "error",
+    "summary": ["INSTANCE_SHUTDOWN(web1.example.org)", "INSTANCE_REMOVE(web1.example.org)"],
+    "ops": [{"OP_ID": "OP_INSTANCE_SHUTDOWN"}, {"OP_ID": "OP_INSTANCE_REMOVE"}],
+    "opstatus": ["success", "error"],
+    "opresult": [None, ["OpPrereqError", ["Instance 'web1.example.org' is running", "wrong_state"]]],
+    "oplog": [
+        [[1, [1764069655, 914193], "message", "shutting down"]],
+        [[2, [1764069656, 0], "message", "removing"]],
+    ],
+    "received_ts": [1764069655, 500000],
+    "start_ts": [1764069655, 900000],
+    "end_ts": [1764069656, 250000],
+}
+
+
+@pytest.mark.parametrize(
+    ("op_statuses", "status"),
+    [
+        ([], "queued"),
+        (["success", "success"], "success"),
+        (["success", "error", "error"], "error"),
+        (["canceled", "canceled"], "canceled"),
+        (["success", "canceling"], "canceling"),
+        (["success", "running", "queued"], "running"),
+        (["success", "waiting", "queued"], "waiting"),
+        (["queued", "queued"], "queued"),
+        (["success", "queued"], "queued"),
+    ],
+)
+def test_job_status_follows_ganetis_rules(op_statuses: list[str], status: str) -> None:
+    assert status_from_opcodes(op_statuses) == status
+
+
+def test_ganeti_time_is_utc_with_microseconds() -> None:
+    assert ganeti_time([1764069655, 914193]) == dt.datetime(2025, 11, 25, 11, 20, 55, 914193, tzinfo=dt.UTC)
+    assert ganeti_time(None) is None
+
+
+def test_a_failed_job_records_times_opcodes_log_and_the_error() -> None:
+    job = Job(job_id=17)
+    changed = apply_job_info(job, FAILED_JOB)
+    assert job.status == JobStatus.ERROR
+    assert job.is_final
+    assert job.op_ids == ["OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_REMOVE"]
+    assert (job.error_class, job.error_code) == ("OpPrereqError", "wrong_state")
+    assert job.error_message == "Instance 'web1.example.org' is running"
+    assert job.started_at == ganeti_time([1764069655, 900000])
+    assert job.ended_at - job.received_at == dt.timedelta(microseconds=750000)
+    assert [entry[0] for entry in job.log] == [1, 2]
+    assert job.last_log_serial == 2
+    assert {"status", "ended_at", "error_class", "log", "last_log_serial"} <= set(changed)
+
+
+def test_a_final_job_ignores_late_reports() -> None:
+    job = Job(job_id=17)
+    apply_job_info(job, FAILED_JOB)
+    assert apply_job_info(job, {"status": "running", "end_ts": None}) == []
+    assert job.status == JobStatus.ERROR
+
+
+def test_status_is_derived_from_opcodes_when_absent() -> None:
+    job = Job(job_id=3)
+    apply_job_info(job, {"opstatus": ["success", "running"]})
+    assert job.status == JobStatus.RUNNING
+    assert not job.is_final
+
+
+def test_an_unchanged_report_changes_nothing() -> None:
+    job = Job(job_id=3)
+    apply_job_info(job, {"status": "running", "start_ts": [10, 0]})
+    assert apply_job_info(job, {"status": "running", "start_ts": [10, 0]}) == []
+
+
+def test_the_log_keeps_each_entry_once_in_order() -> None:
+    job = Job(job_id=3)
+    assert append_log(job, [[2, [1, 0], "message", "b"], [1, [1, 0], "message", "a"]])
+    assert not append_log(job, [[1, [1, 0], "message", "a"], [2, [1, 0], "message", "b"]])
+    assert append_log(job, [[2, [1, 0], "message", "b"], [3, [2, 0], "message", "c"]])
+    assert [entry[3] for entry in job.log] == ["a", "b", "c"]
+
+
+@pytest.mark.django_db
+def test_a_submitted_job_keeps_requester_reason_and_target() -> None:
+    cluster = factories.cluster()
+    instance = factories.instance(cluster, "web1.example.org")
+    alice = User.objects.create_user("alice")
+    job = submitted(cluster, 17, requester=alice, reason="kernel update", instance=instance)
+    job.refresh_from_db()
+    assert (job.job_id, job.requester, job.reason, job.instance, job.status) == (
+        17,
+        alice,
+        "kernel update",
+        instance,
+        JobStatus.QUEUED,
+    )
+    assert list(Job.objects.unfinished()) == [job]
+
+    apply_job_info(job, FAILED_JOB)
+    job.save()
+    assert list(Job.objects.unfinished()) == []
+    assert Job.objects.get().error_code == "wrong_state"
+
+
+@pytest.mark.django_db
+def test_job_ids_are_unique_per_cluster() -> None:
+    one, two = factories.cluster(), factories.cluster()
+    Job.objects.create(cluster=one, job_id=5)
+    Job.objects.create(cluster=two, job_id=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(cluster=one, job_id=5)
+
+
+@pytest.mark.django_db
+def test_a_job_outlives_its_instance_and_requester() -> None:
+    cluster = factories.cluster()
+    instance = factories.instance(cluster)
+    bob = User.objects.create_user("bob")
+    submitted(cluster, 9, requester=bob, reason="remove", instance=instance)
+    instance.delete()
+    bob.delete()
+    job = Job.objects.get()
+    assert (job.instance, job.requester, job.reason) == (None, None, "remove")
