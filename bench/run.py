@@ -1,0 +1,18 @@
+"""Run every benchmark: `make bench` or `python -m bench.run [NAME ...]`."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import simulator
+
+BENCHES = {"simulator": simulator.main}
+
+
+def main() -> None:
+    for name in sys.argv[1:] or list(BENCHES):
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main()
