@@ -107,7 +107,7 @@ def _query(ctx: Ctx, fields: Any, qfilter: Any) -> dict[str, Any]:
     try:
         return run_query(ctx.cluster, resource, fields, qfilter, extra)
     except QueryError as exc:
-        raise HttpError(400, str(exc)) from None
+        raise HttpError(exc.status, str(exc)) from None
 
 
 def query_get(ctx: Ctx) -> dict[str, Any]:
@@ -191,6 +191,7 @@ def add_filter(ctx: Ctx) -> str:
     """POST /2/filters: add a rule, return its uuid."""
     rule = _filter_rule(ctx, str(uuid.uuid4()))
     ctx.cluster.filters[rule["uuid"]] = rule
+    ctx.rt.queue.schedule()
     return str(rule["uuid"])
 
 
@@ -206,6 +207,7 @@ def replace_filter(ctx: Ctx) -> str:
     """PUT /2/filters/U: create or replace the rule under that uuid."""
     rule = _filter_rule(ctx, ctx.items[0])
     ctx.cluster.filters[rule["uuid"]] = rule
+    ctx.rt.queue.schedule()
     return str(rule["uuid"])
 
 
@@ -213,4 +215,5 @@ def delete_filter(ctx: Ctx) -> None:
     """DELETE /2/filters/U."""
     if ctx.cluster.filters.pop(ctx.items[0], None) is None:
         raise HttpError(404)
+    ctx.rt.queue.schedule()
     return None

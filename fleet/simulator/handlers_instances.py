@@ -200,8 +200,14 @@ def export(ctx: Ctx) -> int:
 
 
 def get_console(ctx: Ctx) -> dict[str, Any]:
-    """GET /2/instances/N/console: the console dict, 503 while the instance is not running."""
-    inst = _instance(ctx)
+    """GET /2/instances/N/console: the console dict, 503 while the instance is not running.
+
+    RAPI queries luxid without turning its errors into HTTP ones here, so an unknown instance is a 500 whose
+    message is the OpPrereqError's arguments, as Ganeti 3.0.2's HTTP server formats any other exception.
+    """
+    inst = ctx.cluster.instances.get(ctx.items[0])
+    if inst is None:
+        raise HttpError(500, str((f"Instance name {ctx.items[0]} not found", "unknown_entity")))
     info = console(ctx.cluster, inst)
     if info is None:
         raise HttpError(503, "Instance console unavailable")

@@ -28,12 +28,9 @@ def get_job(ctx: Ctx) -> dict[str, Any]:
     return ctx.rt.queue.view(job, J_FIELDS)
 
 
-def cancel_job(ctx: Ctx) -> list[Any]:
-    """DELETE /2/jobs/J: [success, message]."""
-    job_id = int(ctx.items[0])
-    if job_id not in ctx.rt.queue.jobs:
-        return [False, f"Job {job_id} not found"]
-    return ctx.rt.queue.cancel(job_id)
+async def cancel_job(ctx: Ctx) -> list[Any]:
+    """DELETE /2/jobs/J: [success, message] as luxid answers (a finished job is no longer in the queue)."""
+    return await ctx.rt.queue.cancel(int(ctx.items[0]))
 
 
 async def wait_job(ctx: Ctx) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""The job queue of one cluster, like Ganeti's: statuses, locks, priorities, cancel, archive, long poll.
+"""The job queue of one cluster, like Ganeti 3.0's: statuses, dependencies, filters, locks, cancel, long poll.
 
-A job is a dict holding its query2 fields (`id status ops opstatus opresult oplog ...`). Up to
-`max_running_jobs` jobs are started, by priority then id; each opcode waits (`waiting`) until it holds the
-locks
-on the objects it touches, runs for its scaled duration, then applies its effect on the cluster state.
+A job is a dict holding its query2 fields (`id status ops opstatus opresult oplog ...`). The scheduler
+(`schedule`, with the rules of `jobfilters`) hands queued jobs to execution up to `max_running_jobs`; a job
+whose dependencies are still queued or running stays `queued`, as luxid's `jobEligible` keeps it. Each opcode
+then waits (`waiting`) for its dependencies' verdict and for its locks (`locks`), runs for its scaled duration
+and applies its effect on the cluster state.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fleet.simulator import effects
+from fleet.simulator import effects, jobfilters
 from fleet.simulator.faults import Faults
+from fleet.simulator.locks import LockManager, requests
 from fleet.simulator.state import Cluster
 
 FINAL = frozenset({"success", "error", "canceled"})
@@ -40,73 +42,6 @@ def calc_status(opstatus: list[str]) -> str:
         if s in ("waiting", "running"):
             return s
     return "queued"
-
-
-class Canceled(Exception):
-    """Raised in a job waiting for locks when it gets canceled."""
-
-
-class LockManager:
-    """Exclusive locks by name, granted all at once, in (priority, job id) order among the waiters."""
-
-    def __init__(self) -> None:
-        self.owners: dict[str, int] = {}
-        self.waiters: list[tuple[int, int, frozenset[str], asyncio.Future[None]]] = []
-
-    async def acquire(self, job_id: int, priority: int, names: frozenset[str]) -> None:
-        """Wait until every lock in `names` is granted to the job."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (priority, job_id, names, fut)
-        self.waiters.append(entry)
-        self.waiters.sort(key=lambda w: (w[0], w[1]))
-        self._grant()
-        try:
-            await fut
-        except BaseException:
-            if entry in self.waiters:
-                self.waiters.remove(entry)
-            elif fut.done() and not fut.cancelled():
-                self.release(job_id, names)
-            raise
-
-    def release(self, job_id: int, names: frozenset[str]) -> None:
-        """Give the locks back and grant them to whoever waits."""
-        for name in names:
-            if self.owners.get(name) == job_id:
-                del self.owners[name]
-        self._grant()
-
-    def _grant(self) -> None:
-        blocked: set[str] = set()
-        for entry in list(self.waiters):
-            _prio, job_id, names, fut = entry
-            if not (names & blocked) and not any(n in self.owners for n in names):
-                for n in names:
-                    self.owners[n] = job_id
-                self.waiters.remove(entry)
-                if not fut.done():
-                    fut.set_result(None)
-            blocked |= names
-
-    def rows(self) -> list[dict[str, Any]]:
-        """The lock query rows: held locks and who waits for them."""
-        pending: dict[str, list[int]] = {}
-        for _p, job_id, names, _f in self.waiters:
-            for n in names:
-                pending.setdefault(n, []).append(job_id)
-        rows = []
-        for name in sorted(set(self.owners) | set(pending)):
-            owner = self.owners.get(name)
-            waits = pending.get(name, [])
-            rows.append(
-                {
-                    "name": name,
-                    "mode": "exclusive" if owner is not None else None,
-                    "owner": [f"job/{owner}"] if owner is not None else None,
-                    "pending": [["exclusive", [f"job/{j}" for j in waits]]] if waits else [],
-                }
-            )
-        return rows
 
 
 class JobQueue:
@@ -159,21 +94,49 @@ class JobQueue:
         }
         self.jobs[job_id] = job
         self._changed[job_id] = asyncio.Event()
-        self._schedule()
+        self.schedule()
         return job_id
 
-    def _running_count(self) -> int:
-        return sum(1 for t in self._tasks.values() if not t.done())
+    def _pending(self) -> list[dict[str, Any]]:
+        """The queued jobs not handed to execution yet, by id."""
+        return [j for j in self.jobs.values() if j["status"] == "queued" and j["id"] not in self._tasks]
 
-    def _schedule(self) -> None:
-        limit = int(self.cluster.info.get("max_running_jobs", 20))
-        free = limit - self._running_count()
+    def _running(self) -> list[dict[str, Any]]:
+        return [self.jobs[i] for i, t in self._tasks.items() if not t.done()]
+
+    def _eligible(self, job: dict[str, Any]) -> bool:
+        """Whether no job this one depends on is still queued or running (`jobEligible`)."""
+        for op in job["ops"]:
+            for dep in op.get("depends") or []:
+                other = self.jobs.get(int(dep[0]))
+                if other is not None and other["status"] not in FINAL:
+                    return False
+        return True
+
+    def schedule(self) -> None:
+        """One round of the scheduler (see `jobfilters`): reject, select, start up to `max_running_jobs`."""
+        rules = list(self.cluster.filters.values())
+        for job in jobfilters.rejected(rules, self._pending()):
+            self._dequeue(job)
+        running = self._running()
+        free = int(self.cluster.info.get("max_running_jobs", 20)) - len(running)
         if free <= 0:
             return
-        queued = [j for j in self.jobs.values() if j["status"] == "queued" and j["id"] not in self._tasks]
-        queued.sort(key=lambda j: (j["priority"], j["id"]))
-        for job in queued[:free]:
+        candidates = sorted(
+            (j for j in self._pending() if self._eligible(j)), key=lambda j: (j["priority"], j["id"])
+        )
+        candidates = jobfilters.reason_rate_limit(running, candidates)
+        for job in jobfilters.filter_jobs(rules, running, candidates)[:free]:
             self._tasks[job["id"]] = asyncio.create_task(self._run(job))
+
+    def _dequeue(self, job: dict[str, Any]) -> None:
+        """Cancel a job that never started, as luxid's `cancelQueuedJob` does (results stay null)."""
+        now = timestamp()
+        job["opstatus"] = ["canceled"] * len(job["ops"])
+        job["opend"] = [now] * len(job["ops"])
+        job["end_ts"] = now
+        self._notify(job)
+        asyncio.get_running_loop().call_soon(self.schedule)
 
     def _notify(self, job: dict[str, Any]) -> None:
         job["status"] = calc_status(job["opstatus"])
@@ -200,7 +163,7 @@ class JobQueue:
             self._tasks.pop(job["id"], None)
             if self.faults.archive_early:
                 job["archived"] = True
-            self._schedule()
+            self.schedule()
 
     async def _execute(self, job: dict[str, Any]) -> None:
         job["start_ts"] = timestamp()
@@ -211,11 +174,20 @@ class JobQueue:
             job["opstatus"][i] = "waiting"
             job["opstart"][i] = timestamp()
             self._notify(job)
-            names = frozenset(effects.locks(self.cluster, op))
+            names = requests(self.cluster, op)
             try:
-                await self.locks.acquire(job["id"], job["oppriority"][i], names)
+                verdict = await self._dependencies(job, op)
+                if verdict is None:
+                    await self.locks.acquire(job["id"], job["oppriority"][i], names)
             except asyncio.CancelledError:
+                verdict = "canceled"
+            if verdict == "canceled":
                 self._finish_rest(job, i, "canceled", "Job canceled by request")
+                return
+            if verdict is not None:
+                job["opend"][i] = timestamp()
+                self._finish_rest(job, i, "error", ["OpExecError", [verdict]])
+                self._finish_rest(job, i + 1, "error", ["OpExecError", ["Preceding opcode failed"]])
                 return
             try:
                 job["opstatus"][i] = "running"
@@ -263,30 +235,57 @@ class JobQueue:
             job["opresult"][k] = result
         self._notify(job)
 
+    async def _dependencies(self, job: dict[str, Any], op: dict[str, Any]) -> str | None:
+        """Wait for an opcode's `depends` as Ganeti's dependency manager does.
+
+        None lets the opcode go on; "canceled" cancels the job (a dependency was canceled and `canceled` is
+        not an accepted status); any other string fails the opcode with that message.
+        """
+        for raw_id, wanted in op.get("depends") or []:
+            dep_id = int(raw_id)
+            if dep_id == job["id"]:
+                return "Job can't depend on itself"
+            while True:
+                dep = self.jobs.get(dep_id)
+                if dep is None:
+                    return f"Dependency error: Job {dep_id} not found"
+                if dep["status"] in FINAL:
+                    break
+                await self._changed[dep_id].wait()
+            status = dep["status"]
+            if status == "canceled" and "canceled" not in wanted:
+                return "canceled"
+            if wanted and status not in wanted:
+                return (
+                    f"Dependency job {dep_id} finished with status '{status}',"
+                    f" not one of '{', '.join(wanted)}' as required"
+                )
+        return None
+
     # -- cancel, archive -----------------------------------------------------------------------------------
 
-    def cancel(self, job_id: int) -> list[Any]:
-        """Cancel a job as Ganeti does: dequeue if queued, abort if waiting, refuse if running or done."""
-        job = self.jobs[job_id]
-        status = job["status"]
-        if status == "queued" and job_id not in self._tasks:
-            self._finish_rest(job, 0, "canceled", "Job canceled by request")
-            job["end_ts"] = timestamp()
-            self._notify(job)
+    async def cancel(self, job_id: int) -> list[Any]:
+        """Cancel a job as luxid does: dequeue if not started, stop it while waiting, refuse once running."""
+        job = self.jobs.get(job_id)
+        if job is None or job["status"] in FINAL:
+            return [False, f"Job {job_id} not found in queue"]
+        if job_id not in self._tasks:
+            self._dequeue(job)
             return [True, f"Dequeued job {job_id}"]
-        if status in ("queued", "waiting"):
-            self._cancel_requested.add(job_id)
-            for k, s in enumerate(job["opstatus"]):
-                if s not in FINAL:
-                    job["opstatus"][k] = "canceling"
-            self._notify(job)
-            task = self._tasks.get(job_id)
-            if task is not None and status == "waiting":
-                task.cancel()
-            return [True, f"Job {job_id} will be canceled"]
-        if status == "running":
+        if job["status"] not in ("queued", "waiting"):
             return [False, "Job no longer waiting, can't cancel (informed it anyway)"]
-        return [False, f"Job {job_id} is no longer waiting in the queue"]
+        self._cancel_requested.add(job_id)
+        for k, s in enumerate(job["opstatus"]):
+            if s not in FINAL:
+                job["opstatus"][k] = "canceling"
+        self._notify(job)
+        task = self._tasks[job_id]
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(task), timeout=WAIT_TIMEOUT)
+        if job["status"] == "canceled":
+            return [True, "Job successfully cancelled"]
+        return [False, f"Job exited before it could have been canceled, status {job['status']}"]
 
     def archive_old(self) -> None:
         """Archive the finished jobs older than the archive age."""

@@ -1,6 +1,7 @@
 """Ganeti 3.0.2 opcodes used over RAPI: their parameters, defaults and accepted JSON types.
 
-Generated from Ganeti's `opcodes` module; data only. Each parameter is (name, default, types, choices):
+Generated from Ganeti's `opcodes` module; data only, hence larger than the ~400 lines a module of logic keeps
+to. Each parameter is (name, default, types, choices):
 `types` holds one letter per accepted JSON type (n null, b bool, i int, f float, s string, l list, d dict);
 `choices`, when not empty, are the only accepted string values.
 """

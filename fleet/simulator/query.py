@@ -28,7 +28,14 @@ Getter = Callable[[dict[str, Any]], Any]
 
 
 class QueryError(Exception):
-    """A query that Ganeti would reject: unknown resource, bad filter."""
+    """A query that Ganeti would reject: unknown resource, bad filter; with the HTTP status RAPI answers.
+
+    luxid's ParameterError for a filter on an unknown field reaches RAPI's HTTP server uncaught: a 500.
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def field_defs(resource: str, names: list[str] | None) -> list[dict[str, str]]:
@@ -238,7 +245,7 @@ def compile_filter(resource: str, qfilter: Any, known: set[str]) -> tuple[Callab
 
     def field(name: Any) -> str:
         if not isinstance(name, str) or name not in known:
-            raise QueryError(f"Unknown field '{name}'")
+            raise QueryError(f"Can't find field named '{name}'", 500)
         used.add(name)
         return name
 

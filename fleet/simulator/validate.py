@@ -11,6 +11,7 @@ from typing import Any
 
 from fleet.simulator.opcodes import OPCODES
 
+_FINAL = ("success", "error", "canceled")
 _TYPE_OF = {type(None): "n", bool: "b", int: "i", float: "f", str: "s", list: "l", dict: "d"}
 
 
@@ -67,17 +68,34 @@ def check(op_id: str, params: dict[str, Any]) -> dict[str, Any]:
         value = params[name] if name in params else copy.deepcopy(default)
         if name == "priority":
             ok = isinstance(value, int) and not isinstance(value, bool) and -20 <= value <= 19
+        elif name == "depends":
+            ok = value is None or _valid_depends(value)
         elif not types and not choices:
             ok = True
         else:
             ok = _accepts(value, types, choices)
         if not ok:
-            raise BadParams(
-                f"Invalid body parameters: ('Parameter \\'{op_id}.{name}\\' fails validation', 'wrong_input')"
-            )
+            reason = (f"Parameter '{op_id}.{name}' fails validation", "wrong_input")
+            raise BadParams(f"Invalid body parameters: {reason!r}")
         op[name] = value
     op["OP_ID"] = op_id
     return op
+
+
+def _valid_depends(value: Any) -> bool:
+    """Ganeti's TJobDependency list: [[job id (int, negative if relative, or digits), [final statuses]]]."""
+    if not isinstance(value, list):
+        return False
+    for dep in value:
+        if not (isinstance(dep, list) and len(dep) == 2):
+            return False
+        job_id, statuses = dep
+        numeric = isinstance(job_id, str) and job_id.isdigit()
+        if not numeric and (not isinstance(job_id, int) or isinstance(job_id, bool)):
+            return False
+        if not isinstance(statuses, list) or not all(s in _FINAL for s in statuses):
+            return False
+    return True
 
 
 def complete(op: dict[str, Any]) -> dict[str, Any]:

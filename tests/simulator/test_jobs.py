@@ -124,8 +124,8 @@ def test_lock_holds_later_job_waiting_then_cancel(cl: httpx.Client) -> None:
     long_job = ok(cl.post(f"/2/instances/{name}/replace-disks", json={"mode": "replace_auto"}))  # 1.2 s
     wait_status(cl, long_job, "running")
     held = ok(cl.put(f"/2/instances/{name}/shutdown", json={}))
-    other = _pick(cl, status="ADMIN_down")["name"]
-    free = ok(cl.put(f"/2/instances/{other}/startup"))
+    other = next(n for n, i in instances(cl).items() if n != name and i["status"] == "running")
+    free = ok(cl.post(f"/2/instances/{other}/reboot"))  # a reboot locks its instance only
     wait_status(cl, held, "waiting")
     assert wait_job(cl, free)["status"] == "success"  # another instance is not held
     assert ok(cl.get(f"/2/jobs/{held}"))["status"] == "waiting"
@@ -133,12 +133,13 @@ def test_lock_holds_later_job_waiting_then_cancel(cl: httpx.Client) -> None:
         False,
         "Job no longer waiting, can't cancel (informed it anyway)",
     ]
-    assert ok(cl.delete(f"/2/jobs/{held}")) == [True, f"Job {held} will be canceled"]
+    assert ok(cl.delete(f"/2/jobs/{held}")) == [True, "Job successfully cancelled"]
     job = wait_job(cl, held)
     assert job["status"] == "canceled" and job["opresult"] == ["Job canceled by request"]
     assert wait_job(cl, long_job)["status"] == "success"
     assert ok(cl.get(f"/2/instances/{name}"))["status"] == "running"  # the canceled shutdown never ran
-    assert ok(cl.delete(f"/2/jobs/{long_job}"))[0] is False
+    assert ok(cl.delete(f"/2/jobs/{long_job}")) == [False, f"Job {long_job} not found in queue"]
+    assert ok(cl.delete("/2/jobs/99999")) == [False, "Job 99999 not found in queue"]
 
 
 def test_max_running_jobs_keeps_jobs_queued_and_cancel_dequeues(cl: httpx.Client) -> None:
@@ -149,7 +150,8 @@ def test_max_running_jobs_keeps_jobs_queued_and_cancel_dequeues(cl: httpx.Client
     wait_status(cl, first, "running")
     assert ok(cl.get(f"/2/jobs/{second}"))["status"] == "queued"
     assert ok(cl.delete(f"/2/jobs/{second}")) == [True, f"Dequeued job {second}"]
-    assert ok(cl.get(f"/2/jobs/{second}"))["status"] == "canceled"
+    dequeued = ok(cl.get(f"/2/jobs/{second}"))
+    assert dequeued["status"] == "canceled" and dequeued["opresult"] == [None]  # luxid's cancelQueuedJob
 
 
 def test_priority_orders_queued_jobs(cl: httpx.Client) -> None:

@@ -1,0 +1,248 @@
+"""Effects of the instance lifecycle opcodes: create, remove, start, stop, reboot, reinstall, move, rename."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet.simulator.allocator import pick_nodes
+from fleet.simulator.build import mac_address, make_instance
+from fleet.simulator.effects import Context, OpError, check_memory, effect, get_instance, get_node
+from fleet.simulator.state import Cluster, new_uuid, now, touch
+
+
+def _nic(cluster: Cluster, spec: dict[str, Any], group_uuid: str) -> dict[str, Any]:
+    net_name = spec.get("network")
+    nic = {
+        "mac": spec.get("mac"),
+        "ip": spec.get("ip"),
+        "mode": spec.get("mode") or "bridged",
+        "link": spec.get("link") or "br0",
+        "network": None,
+        "uuid": new_uuid(),
+        "vlan": spec.get("vlan") or "",
+    }
+    if nic["mac"] in (None, "auto", "generate"):
+        nic["mac"] = mac_address(cluster.info["mac_prefix"], int(new_uuid()[:6], 16))
+    if net_name:
+        net = cluster.networks.get(net_name)
+        if net is None:
+            raise OpError("OpPrereqError", f"Network '{net_name}' not found", "unknown_entity")
+        group = cluster.group_by_uuid(group_uuid)
+        conn = next((c for c in net["group_list"] if group and c[0] == group["name"]), None)
+        if conn is None:
+            raise OpError(
+                "OpPrereqError",
+                f"Network '{net_name}' is not connected to the instance's group",
+                "wrong_state",
+            )
+        nic.update(mode=conn[1], link=conn[2], vlan=conn[3], network=net["uuid"])
+        pool = cluster.pools[net_name]
+        if nic["ip"] == "pool":
+            nic["ip"] = pool.take_free()
+            if nic["ip"] is None:
+                raise OpError(
+                    "OpPrereqError", f"Network '{net_name}' has no free addresses", "insufficient_resources"
+                )
+        elif nic["ip"]:
+            if pool.contains(nic["ip"]) and pool.is_reserved(nic["ip"]):
+                raise OpError(
+                    "OpPrereqError",
+                    f"IP address {nic['ip']} already in use or does not belong to network {net_name}",
+                    "already_exists",
+                )
+            if pool.contains(nic["ip"]):
+                pool.reserve(nic["ip"])
+    elif nic["ip"] == "pool":
+        raise OpError("OpPrereqError", "if ip=pool, parameter network must be passed too", "wrong_input")
+    return nic
+
+
+def _release_ips(cluster: Cluster, inst: dict[str, Any]) -> None:
+    for ip, net_uuid in zip(inst["nic.ips"], inst["nic.networks"], strict=True):
+        net = cluster.network_by_uuid(net_uuid) if net_uuid else None
+        if net is not None and ip:
+            cluster.pools[net["name"]].release(ip)
+            cluster.refresh_network(net)
+
+
+@effect("OP_INSTANCE_CREATE")
+def create(ctx: Context, op: dict[str, Any]) -> list[str]:
+    """Add an instance: choose nodes, take IPs from the pools, start it if asked."""
+    c = ctx.cluster
+    name = op["instance_name"]
+    if name in c.instances:
+        raise OpError("OpPrereqError", f"Instance '{name}' is already in the cluster", "already_exists")
+    nodes = pick_nodes(c, op)
+    be = op.get("beparams") or {}
+    memory = int(be.get("maxmem") or be.get("memory") or c.info["beparams"]["default"]["maxmem"])
+    vcpus = int(be.get("vcpus") or 1)
+    if op.get("start", True):
+        check_memory(c, nodes[0], memory, name)
+    group_uuid = c.nodes[nodes[0]]["group.uuid"]
+    nics = [_nic(c, spec, group_uuid) for spec in op.get("nics") or []]
+    sizes = [int(d.get("size", 0)) for d in op.get("disks") or []]
+    template = op.get("disk_template") or c.info["enabled_disk_templates"][0]
+    start = bool(op.get("start", True))
+    inst = make_instance(
+        c,
+        name,
+        new_uuid(),
+        pnode=nodes[0],
+        snodes=nodes[1:],
+        template=template,
+        disk_sizes=sizes,
+        nics=nics,
+        vcpus=vcpus,
+        memory=memory,
+        os_name=op.get("os_type") or "",
+        tags=list(op.get("tags") or []),
+        admin_state="up" if start else "down",
+        running=start,
+        network_port=c.next_port,
+        ctime=now(),
+        disk_uuids=[new_uuid() for _ in sizes],
+    )
+    c.next_port += 1
+    c.instances[name] = inst
+    c.refresh_nodes(nodes)
+    for net in c.networks.values():
+        if net["uuid"] in inst["nic.networks"]:
+            c.refresh_network(net)
+    ctx.log(f"* creating instance disks on {', '.join(nodes)}")
+    return nodes
+
+
+@effect("OP_INSTANCE_REMOVE")
+def remove(ctx: Context, op: dict[str, Any]) -> None:
+    """Remove an instance and give its IPs back."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    del c.instances[inst["name"]]
+    c.forget(inst["name"])
+    _release_ips(c, inst)
+    c.refresh_nodes([inst["pnode"], *inst["snodes"]])
+
+
+@effect("OP_INSTANCE_STARTUP")
+def startup(ctx: Context, op: dict[str, Any]) -> None:
+    """Start an instance, if its primary node has the memory."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    if inst["admin_state"] == "offline":
+        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    if not inst["oper_state"]:
+        check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
+    admin = inst["admin_state"] if op.get("no_remember") else "up"
+    c.set_instance_state(inst, admin, True)
+    inst["disks_active"] = True
+    c.refresh_node(inst["pnode"])
+
+
+@effect("OP_INSTANCE_SHUTDOWN")
+def shutdown(ctx: Context, op: dict[str, Any]) -> None:
+    """Stop an instance."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    if inst["admin_state"] == "offline":
+        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    admin = inst["admin_state"] if op.get("no_remember") else "down"
+    c.set_instance_state(inst, admin, False)
+    c.refresh_node(inst["pnode"])
+
+
+@effect("OP_INSTANCE_REBOOT")
+def reboot(ctx: Context, op: dict[str, Any]) -> None:
+    """Reboot an instance (a stopped one is started)."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    if inst["admin_state"] == "offline":
+        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    if not inst["oper_state"]:
+        check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
+    c.set_instance_state(inst, "up", True)
+    c.refresh_node(inst["pnode"])
+
+
+@effect("OP_INSTANCE_REINSTALL")
+def reinstall(ctx: Context, op: dict[str, Any]) -> None:
+    """Reinstall the OS of a stopped instance."""
+    inst = get_instance(ctx.cluster, op)
+    if inst["oper_state"]:
+        raise OpError(
+            "OpPrereqError", f"Instance '{inst['name']}' is running, cannot reinstall", "wrong_state"
+        )
+    if op.get("os_type"):
+        inst["os"] = op["os_type"]
+    ctx.log(f"Running the instance OS create scripts on {inst['pnode']}")
+    touch(inst)
+
+
+def _move_primary(ctx: Context, op: dict[str, Any], verb: str) -> None:
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    template = inst["disk_template"]
+    if template == "drbd":
+        if op.get("target_node") and get_node(c, op["target_node"])["name"] != inst["snodes"][0]:
+            raise OpError(
+                "OpPrereqError",
+                "Instances with disk template drbd cannot be migrated to arbitrary nodes",
+                "wrong_input",
+            )
+        target = inst["snodes"][0]
+        new_snodes = [inst["pnode"]]
+    elif template in ("ext", "sharedfile", "rbd", "blockdev", "gluster", "diskless"):
+        if op.get("target_node"):
+            target = get_node(c, op["target_node"])["name"]
+        else:
+            peers = sorted(
+                n["name"]
+                for n in c.nodes.values()
+                if n["name"] != inst["pnode"]
+                and not n["offline"]
+                and not n["drained"]
+                and n["group.uuid"] == c.nodes[inst["pnode"]]["group.uuid"]
+            )
+            if not peers:
+                raise OpError("OpPrereqError", "No target node available", "insufficient_resources")
+            target = peers[0]
+        new_snodes = []
+    else:
+        raise OpError(
+            "OpPrereqError", f"Instance's disk layout '{template}' does not allow {verb}s", "wrong_state"
+        )
+    if inst["oper_state"]:
+        check_memory(c, target, inst["beparams"]["maxmem"], inst["name"])
+    old = inst["pnode"]
+    ctx.log(f"* {verb} instance {inst['name']} from {old} to {target}")
+    inst["pnode"], inst["snodes"] = target, new_snodes
+    touch(inst)
+    c.refresh_nodes([old, target, *new_snodes])
+
+
+@effect("OP_INSTANCE_MIGRATE")
+def migrate(ctx: Context, op: dict[str, Any]) -> None:
+    """Live-migrate an instance: DRBD swaps primary and secondary, shared storage moves to a target."""
+    _move_primary(ctx, op, "migration")
+
+
+@effect("OP_INSTANCE_FAILOVER")
+def failover(ctx: Context, op: dict[str, Any]) -> None:
+    """Fail an instance over to its secondary (or a target node for shared storage)."""
+    _move_primary(ctx, op, "failover")
+
+
+@effect("OP_INSTANCE_RENAME")
+def rename(ctx: Context, op: dict[str, Any]) -> str:
+    """Rename an instance."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    new = op["new_name"]
+    if new in c.instances:
+        raise OpError("OpPrereqError", f"Instance '{new}' is already in the cluster", "already_exists")
+    del c.instances[inst["name"]]
+    c.forget(inst["name"])
+    inst["name"] = new
+    touch(inst)
+    c.instances[new] = inst
+    c.refresh_nodes([inst["pnode"], *inst["snodes"]])
+    return str(new)
