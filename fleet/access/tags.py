@@ -162,3 +162,17 @@ def owners_from_tags(tags: Iterable[str], prefix: str) -> Owners:
             continue
         (users if owner.kind is OwnerKind.USER else groups).add(owner.name)
     return Owners(frozenset(users), frozenset(groups), tuple(malformed))
+
+
+class Flag(enum.StrEnum):
+    """Tags of ours that mark an instance's condition, ``<prefix>:<flag>``, shown as badges."""
+
+    NEEDS_REBOOT = "needsreboot"  # a changed parameter takes effect at the next reboot
+    ADMIN_LOCK = "adminlock"  # an administrator has locked the owner's actions
+    ISOLATED = "isolate"  # the instance is cut off the network (abuse handling)
+
+
+def flags_from_tags(tags: Iterable[str], prefix: str) -> frozenset[Flag]:
+    """The flags an object's tags set; other tags, ours or not, are ignored."""
+    known = {f"{prefix}:{flag}": flag for flag in Flag}
+    return frozenset(known[tag] for tag in tags if tag in known)

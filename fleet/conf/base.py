@@ -16,8 +16,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "fleet.inventory",
     "fleet.jobs",
+    "fleet.web",
 ]
 
 MIDDLEWARE = [
@@ -40,10 +46,47 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fleet.web.context.fleet",
             ],
         },
     },
 ]
+
+
+STALE_AFTER_SECONDS = 600
+"""A cluster not synced for this long is flagged as stale on every page."""
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "fleet.api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fleet API",
+    "DESCRIPTION": (
+        "Read-only access to Fleet's view of its Ganeti clusters: instances, clusters, node groups, nodes, "
+        "networks and jobs. Authenticate with `Authorization: Token <key>`. Every list takes the same "
+        "filters as the web pages, `page` and `page_size` (20, 50 or 100), and shows only what the caller "
+        "may see."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 
 def django_settings(config: Config) -> dict[str, Any]:
@@ -67,4 +110,10 @@ def django_settings(config: Config) -> dict[str, Any]:
         "USE_I18N": True,
         "STATIC_URL": "static/",
         "STATIC_ROOT": str(config.data_dir / "static"),
+        "LOGIN_URL": "login",
+        "LOGIN_REDIRECT_URL": "instance-list",
+        "LOGOUT_REDIRECT_URL": "login",
+        "REST_FRAMEWORK": REST_FRAMEWORK,
+        "SPECTACULAR_SETTINGS": SPECTACULAR_SETTINGS,
+        "FLEET_STALE_AFTER_SECONDS": STALE_AFTER_SECONDS,
     }

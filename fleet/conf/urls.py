@@ -1,5 +1,8 @@
-"""The URL table. Pages and the API add their own includes here as they arrive."""
+"""The URL table: the API under /api/, the pages everywhere else."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/", include("fleet.api.urls")),
+    path("", include("fleet.web.urls")),
+]

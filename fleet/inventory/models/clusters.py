@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 
 from fleet.inventory import credentials
@@ -55,6 +55,12 @@ class Cluster(models.Model):
         validators=[FINGERPRINT_VALIDATOR],
         help_text="SHA-256 of the RAPI server certificate (DER), lowercase hex.",
     )
+    rapi_timeout = models.FloatField(
+        "RAPI timeout",
+        default=30.0,
+        validators=[MinValueValidator(0.5)],
+        help_text="Seconds the sync waits for the cluster to connect or answer before it backs off.",
+    )
     description = models.TextField(blank=True)
     drained = models.BooleanField(default=False, help_text="Drained: Fleet places no new VMs here.")
     offline = models.BooleanField(default=False, help_text="Offline: Fleet never contacts this cluster.")
@@ -66,6 +72,9 @@ class Cluster(models.Model):
     default_hypervisor = models.CharField(max_length=32, blank=True)
     enabled_hypervisors = models.JSONField(default=list, blank=True)
     enabled_disk_templates = models.JSONField(default=list, blank=True)
+    ipolicy = models.JSONField(
+        null=True, blank=True, help_text="The cluster's instance policy (/2/info ipolicy): specs and limits."
+    )
     tags = models.JSONField(default=list, blank=True)
     ctime = models.DateTimeField(null=True, blank=True)
     mtime = models.DateTimeField(null=True, blank=True)
@@ -82,6 +91,11 @@ class Cluster(models.Model):
         null=True, blank=True, help_text="RAPI round trip of the last sync, in ms."
     )
     last_sync_duration_ms = models.FloatField(null=True, blank=True)
+    last_sync_stats = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the last full sync saw per kind, and the rows it created, updated, deleted.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,35 @@
+"""Jobs as the API shows them: opcodes, statuses, times, log and error, requester and reason."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from fleet.jobs.models import Job
+
+
+class JobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    cluster = serializers.CharField(source="cluster.name")
+    instance = serializers.CharField(source="instance.name", allow_null=True, default=None)
+    requester = serializers.CharField(source="requester.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "job_id",
+            "cluster",
+            "status",
+            "summary",
+            "op_ids",
+            "op_statuses",
+            "received_at",
+            "started_at",
+            "ended_at",
+            "requester",
+            "reason",
+            "instance",
+            "error_class",
+            "error_message",
+            "error_code",
+            "log",
+        ]

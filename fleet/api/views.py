@@ -1,0 +1,107 @@
+"""The API's viewsets, one per kind of object; each declares its queryset, filterset and serializer only."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch
+
+from fleet.api.serializers.clusters import (
+    ClusterSerializer,
+    NetworkSerializer,
+    NodeGroupSerializer,
+    NodeSerializer,
+)
+from fleet.api.serializers.instances import InstanceSerializer
+from fleet.api.serializers.jobs import JobSerializer
+from fleet.api.viewsets import RestrictedViewSet
+from fleet.inventory.filtersets import (
+    ClusterFilterSet,
+    InstanceFilterSet,
+    NetworkFilterSet,
+    NodeFilterSet,
+    NodeGroupFilterSet,
+)
+from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection, Node, NodeGroup
+from fleet.jobs.filtersets import JobFilterSet
+from fleet.jobs.models import Job
+
+ID_PATTERN = "[0-9]{1,18}"
+
+_user_model = get_user_model()
+
+
+class InstanceViewSet(RestrictedViewSet):
+    """Instances: those you own directly or through a group; every one for helpdesk and admins."""
+
+    queryset = (
+        Instance.objects.select_related("cluster", "primary_node")
+        .defer("raw", "hvparams", "cluster__raw_info", "primary_node__raw")
+        .prefetch_related(
+            "nics",
+            Prefetch("owner_users", _user_model.objects.only("pk", _user_model.USERNAME_FIELD)),
+            Prefetch("owner_groups", Group.objects.only("pk", "name")),
+        )
+        .order_by("name", "pk")
+    )
+    serializer_class = InstanceSerializer
+    filterset_class = InstanceFilterSet
+    lookup_value_regex = ID_PATTERN
+
+
+class ClusterViewSet(RestrictedViewSet):
+    """Clusters, with the health of their sync; a user sees the clusters their instances are on."""
+
+    queryset = Cluster.objects.defer("raw_info", "rapi_password_encrypted").order_by("name", "pk")
+    serializer_class = ClusterSerializer
+    filterset_class = ClusterFilterSet
+    lookup_value_regex = ID_PATTERN
+
+
+class NodeGroupViewSet(RestrictedViewSet):
+    """Node groups (helpdesk and admins)."""
+
+    queryset = (
+        NodeGroup.objects.select_related("cluster").defer("raw").order_by("cluster__name", "name", "pk")
+    )
+    serializer_class = NodeGroupSerializer
+    filterset_class = NodeGroupFilterSet
+    lookup_value_regex = ID_PATTERN
+
+
+class NodeViewSet(RestrictedViewSet):
+    """Nodes with their capacity and instance counts (helpdesk and admins)."""
+
+    queryset = (
+        Node.objects.select_related("cluster", "group")
+        .defer("raw")
+        .order_by("cluster__name", "group__name", "name", "pk")
+    )
+    serializer_class = NodeSerializer
+    filterset_class = NodeFilterSet
+    lookup_value_regex = ID_PATTERN
+
+
+class NetworkViewSet(RestrictedViewSet):
+    """Networks with their free and reserved counts and group connections (helpdesk and admins)."""
+
+    queryset = (
+        Network.objects.select_related("cluster")
+        .defer("raw")
+        .prefetch_related(Prefetch("connections", NetworkConnection.objects.select_related("group")))
+        .order_by("cluster__name", "name", "pk")
+    )
+    serializer_class = NetworkSerializer
+    filterset_class = NetworkFilterSet
+    lookup_value_regex = ID_PATTERN
+
+
+class JobViewSet(RestrictedViewSet):
+    """Ganeti jobs: those on your instances or that you asked for; all for helpdesk and admins."""
+
+    queryset = Job.objects.select_related("cluster", "instance", "requester").order_by(
+        "-received_at", "-job_id", "-pk"
+    )
+    serializer_class = JobSerializer
+    filterset_class = JobFilterSet
+    lookup_value_regex = ID_PATTERN

@@ -1,0 +1,91 @@
+"""`fleet worker`: sync the clusters into the database, follow jobs, record health.
+
+Runs until SIGTERM or SIGINT, then drains (finishes the writes in progress, leaves unfinished jobs for the
+next start). `--once` does one pass of every cluster and follows the unfinished jobs to their end, then
+exits. `--check` runs nothing: it exits 1, naming the clusters, when a cluster's sync is failing or stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import click
+
+from fleet.cli.django_app import with_django
+
+
+@click.command()
+@click.option(
+    "--once", is_flag=True, help="One pass of every cluster, follow pending jobs to their end, exit."
+)
+@click.option("--check", is_flag=True, help="Exit 1 if a cluster's sync is failing or stale, 0 otherwise.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="Seconds between passes.",
+)
+@click.option(
+    "--lease-period",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="Seconds between lease rounds (PostgreSQL): a dead worker's clusters move within one period.",
+)
+@click.option(
+    "--job-timeout",
+    type=click.FloatRange(min=0),
+    default=300.0,
+    show_default=True,
+    help="With --once: how long to wait for pending jobs to end.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every pass and job.")
+@with_django
+def worker(
+    once: bool, check: bool, interval: float, lease_period: float, job_timeout: float, verbose: bool
+) -> None:
+    """Sync every cluster Fleet manages (except offline ones) and follow their jobs."""
+    from django.utils import timezone
+
+    from fleet.sync import health
+    from fleet.sync.leases import LeaseError, for_database
+    from fleet.sync.loop import LoopSettings
+    from fleet.sync.worker import Worker, WorkerSettings
+
+    if check:
+        problems = health.problems(timezone.now(), interval)
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            raise SystemExit(1)
+        click.echo("all clusters synced")
+        return
+
+    logging.basicConfig(
+        level=logging.INFO if verbose or not once else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = WorkerSettings(loop=LoopSettings(interval=interval), lease_period=lease_period)
+    try:
+        leases = for_database()
+    except LeaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    runner = Worker(settings, leases)
+
+    async def main() -> None:
+        if once:
+            loops = await runner.run_once(job_timeout=job_timeout)
+            for loop in loops.values():
+                outcome = loop.last_outcome
+                state = "ok" if outcome is None or outcome.ok else f"failed: {outcome.error}"
+                click.echo(f"{loop.name}: {state}")
+            return
+        event_loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            event_loop.add_signal_handler(signum, runner.stop)
+        await runner.run()
+
+    asyncio.run(main())

@@ -1,0 +1,45 @@
+"""The query on jobs, shared by the jobs page, the API and the CLI.
+
+Conventions as in ``fleet.inventory.filtersets``.
+"""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+
+from fleet.inventory.filtersets import FigureFilter, NamesFilter, SortFilter, TextFilter
+from fleet.jobs.models import Job, JobStatus
+
+
+class JobFilterSet(filters.FilterSet):
+    """Jobs across clusters: by cluster, status, instance, requester; search in the summary and reason."""
+
+    q = TextFilter(method="search", label="Search summary, opcode, reason or instance")
+    cluster = NamesFilter(field_name="cluster__name", label="Cluster")
+    status = filters.MultipleChoiceFilter(choices=JobStatus.choices, distinct=False, label="Status")
+    job_id = FigureFilter(field_name="job_id", lookup_expr="exact", label="Ganeti job id")
+    instance = NamesFilter(field_name="instance__name", label="Instance")
+    requester = NamesFilter(field_name="requester__username", label="Requested by")
+    sort = SortFilter(
+        fields=(
+            ("received_at", "received"),
+            ("job_id", "job_id"),
+            ("cluster__name", "cluster"),
+            ("status", "status"),
+        )
+    )
+
+    class Meta:
+        model = Job
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet[Job], name: str, value: str) -> QuerySet[Job]:
+        if not value:
+            return qs
+        return qs.filter(
+            Q(summary__icontains=value)
+            | Q(op_ids__icontains=value)
+            | Q(reason__icontains=value)
+            | Q(instance__name__icontains=value)
+        )

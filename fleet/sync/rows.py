@@ -1,0 +1,192 @@
+"""What each RAPI record becomes in the read model: pure functions from query2 records to column values.
+
+Each kind has its columns split in two: the *change markers* (``serial_no``, ``mtime``) and the *live* columns
+that Ganeti changes without bumping the serial (an instance's run state, a node's free memory, a network's
+free addresses). The snapshot compares only those with the stored row; the other columns are written when a
+marker moved. No database access here: references to other rows come in as name→pk maps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
+
+Record = Mapping[str, Any]
+"""One query2 row as ``QueryResult.records()`` gives it: field name to value (None when not normal)."""
+
+MARKERS: Final = ("serial_no", "mtime")
+
+GROUP_LIVE: Final = ("node_count",)
+NODE_LIVE: Final = (
+    "memory_total",
+    "memory_node",
+    "memory_free",
+    "disk_total",
+    "disk_free",
+    "spindles_total",
+    "spindles_free",
+    "cpu_total",
+    "cpu_nodes",
+    "cpu_sockets",
+    "primary_instance_count",
+    "secondary_instance_count",
+)
+NETWORK_LIVE: Final = ("free_count", "reserved_count")
+INSTANCE_LIVE: Final = ("status", "oper_state", "oper_ram", "oper_vcpus")
+
+
+def timestamp(value: Any) -> dt.datetime | None:
+    """Ganeti's float epoch seconds (query2 ``ctime``/``mtime``) as an aware UTC datetime."""
+    if value is None:
+        return None
+    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+
+
+def _common(rec: Record) -> dict[str, Any]:
+    return {
+        "name": rec["name"],
+        "uuid": rec.get("uuid"),
+        "serial_no": int(rec.get("serial_no") or 0),
+        "ctime": timestamp(rec.get("ctime")),
+        "mtime": timestamp(rec.get("mtime")),
+        "tags": sorted(rec.get("tags") or []),
+    }
+
+
+def group_values(rec: Record) -> dict[str, Any]:
+    """A node group's columns."""
+    return {
+        **_common(rec),
+        "alloc_policy": rec.get("alloc_policy") or "preferred",
+        "node_count": int(rec.get("node_cnt") or 0),
+        "ipolicy": rec.get("ipolicy"),
+    }
+
+
+def node_values(rec: Record, group_pks: Mapping[str, int]) -> dict[str, Any]:
+    """A node's columns; ``group_pks`` maps group UUIDs to row ids."""
+    return {
+        **_common(rec),
+        "group_id": group_pks.get(rec.get("group.uuid") or ""),
+        "role": rec.get("role") or "R",
+        "offline": bool(rec.get("offline")),
+        "drained": bool(rec.get("drained")),
+        "master_candidate": bool(rec.get("master_candidate")),
+        "master_capable": bool(rec.get("master_capable", True)),
+        "vm_capable": bool(rec.get("vm_capable", True)),
+        "memory_total": rec.get("mtotal"),
+        "memory_node": rec.get("mnode"),
+        "memory_free": rec.get("mfree"),
+        "disk_total": rec.get("dtotal"),
+        "disk_free": rec.get("dfree"),
+        "spindles_total": rec.get("sptotal"),
+        "spindles_free": rec.get("spfree"),
+        "cpu_total": rec.get("ctotal"),
+        "cpu_nodes": rec.get("cnodes"),
+        "cpu_sockets": rec.get("csockets"),
+        "primary_ip": rec.get("pip") or None,
+        "secondary_ip": rec.get("sip") or None,
+        "primary_instance_count": int(rec.get("pinst_cnt") or 0),
+        "secondary_instance_count": int(rec.get("sinst_cnt") or 0),
+    }
+
+
+def network_values(rec: Record) -> dict[str, Any]:
+    """A network's columns (its group connections are :func:`network_connections`)."""
+    return {
+        **_common(rec),
+        "network": rec.get("network") or "",
+        "gateway": rec.get("gateway") or None,
+        "network6": rec.get("network6") or "",
+        "gateway6": rec.get("gateway6") or None,
+        "mac_prefix": rec.get("mac_prefix") or "",
+        "free_count": int(rec.get("free_count") or 0),
+        "reserved_count": int(rec.get("reserved_count") or 0),
+    }
+
+
+def network_connections(rec: Record, group_pks: Mapping[str, int]) -> list[tuple[int, str, str, str]]:
+    """``group_list`` (``[group, mode, link, vlan]`` entries) as (group pk, mode, link, vlan) of known groups;
+    ``group_pks`` maps group names to row ids."""
+    out = []
+    for entry in rec.get("group_list") or []:
+        group, mode, link, *rest = [*entry, "", "", ""][:4]
+        if group in group_pks:
+            out.append((group_pks[group], str(mode or ""), str(link or ""), str(rest[0] or "")))
+    return out
+
+
+def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
+    """An instance's columns; ``node_pks`` maps node names to row ids (secondaries are separate)."""
+    beparams = rec.get("beparams") or {}
+    sizes = [int(s) for s in rec.get("disk.sizes") or [] if s is not None]
+    vcpus = rec.get("vcpus") if rec.get("vcpus") is not None else beparams.get("vcpus")
+    return {
+        **_common(rec),
+        "primary_node_id": node_pks.get(rec.get("pnode") or ""),
+        "status": rec.get("status") or "ADMIN_down",
+        "admin_state": rec.get("admin_state") or "down",
+        "oper_state": rec.get("oper_state"),
+        "oper_ram": rec.get("oper_ram"),
+        "oper_vcpus": rec.get("oper_vcpus"),
+        "memory": int(beparams.get("maxmem") or beparams.get("memory") or 0),
+        "min_memory": int(beparams.get("minmem") or 0),
+        "vcpus": int(vcpus or 0),
+        "disk_template": rec.get("disk_template") or "",
+        "disk_sizes": sizes,
+        "disk_total": sum(sizes),
+        "disk_usage": int(rec.get("disk_usage") or 0),
+        "os": rec.get("os") or "",
+        "hvparams": rec.get("hvparams") or {},
+        "network_port": rec.get("network_port"),
+    }
+
+
+def secondary_nodes(rec: Record, node_pks: Mapping[str, int]) -> list[int]:
+    """The row ids of the instance's secondary nodes that are known."""
+    return [node_pks[name] for name in rec.get("snodes") or [] if name in node_pks]
+
+
+def nic_values(rec: Record, network_pks: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The instance's NICs in order; ``network_pks`` maps network UUIDs to row ids."""
+    macs = rec.get("nic.macs") or []
+    count = len(macs)
+
+    def column(field: str) -> list[Any]:
+        values = list(rec.get(field) or [])
+        return values + [None] * (count - len(values))
+
+    ips, names, uuids = column("nic.ips"), column("nic.names"), column("nic.uuids")
+    modes, links = column("nic.modes"), column("nic.links")
+    networks, network_names = column("nic.networks"), column("nic.networks.names")
+    return [
+        {
+            "index": i,
+            "name": names[i] or "",
+            "uuid": uuids[i],
+            "ip": ips[i] or None,
+            "mac": macs[i] or "",
+            "mode": modes[i] or "",
+            "link": links[i] or "",
+            "network_id": network_pks.get(networks[i] or ""),
+            "network_name": network_names[i] or "",
+        }
+        for i in range(count)
+    ]
+
+
+def cluster_values(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The Cluster columns that ``/2/info`` fills."""
+    return {
+        "uuid": info.get("uuid"),
+        "software_version": str(info.get("software_version") or ""),
+        "master_node": str(info.get("master") or ""),
+        "default_hypervisor": str(info.get("default_hypervisor") or ""),
+        "enabled_hypervisors": list(info.get("enabled_hypervisors") or []),
+        "enabled_disk_templates": list(info.get("enabled_disk_templates") or []),
+        "ipolicy": info.get("ipolicy"),
+        "tags": sorted(info.get("tags") or []),
+        "ctime": timestamp(info.get("ctime")),
+        "mtime": timestamp(info.get("mtime")),
+    }

@@ -1,0 +1,414 @@
+"""Fetch → diff → bulk write for one cluster: what the cluster's RAPI says becomes the read model's rows.
+
+A :class:`Snapshot` is what one pass fetched: all groups, nodes and networks, and either every instance (a
+full pass) or the instances a finished job touched (a partial pass), plus the jobs Ganeti reports.
+:func:`apply` writes it in one transaction: rows whose change markers (``serial_no``, ``mtime``) and live
+columns match the stored ones are not touched, changed rows are written with ``bulk_update``, new ones with
+``bulk_create``, and rows of objects that vanished are deleted. A pass that finds nothing changed writes
+no row.
+
+One cluster is only ever applied by the loop that owns it (``fleet.sync.loop``), so two applies of the same
+cluster never overlap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.db.models import Q
+
+from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection, Nic, Node, NodeGroup
+from fleet.inventory.owners import sync_owners
+from fleet.jobs.lifecycle import apply_job_info
+from fleet.jobs.models import Job
+from fleet.sync import rows
+from fleet.sync.rows import Record
+
+__all__ = ["JobCursor", "Snapshot", "Stats", "apply", "job_cursor", "job_info"]
+
+BATCH = 500  # rows per bulk statement; keeps SQLite under its bound on query parameters
+M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one pass fetched from a cluster. ``instance_scope`` is None for a full pass (every instance was
+    fetched, so any other is gone), or the names a partial pass asked for."""
+
+    info: Mapping[str, Any] | None
+    groups: Sequence[Record]
+    nodes: Sequence[Record]
+    networks: Sequence[Record]
+    instances: Sequence[Record]
+    jobs: Sequence[Record] = ()
+    instance_scope: frozenset[str] | None = None
+
+
+@dataclass
+class Stats:
+    """What :func:`apply` found and wrote."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def writes(self) -> int:
+        """Rows created, updated and deleted, of every kind."""
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
+
+    def count(self, kind: str, created: int = 0, updated: int = 0, deleted: int = 0) -> None:
+        for table, n in ((self.created, created), (self.updated, updated), (self.deleted, deleted)):
+            if n:
+                table[kind] = table.get(kind, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for ``Cluster.last_sync_stats``."""
+        return {"seen": self.seen, "created": self.created, "updated": self.updated, "deleted": self.deleted}
+
+
+@dataclass(frozen=True)
+class JobCursor:
+    """Which jobs the next pass must ask for: those after ``last_id``, and the ``unfinished`` ones we know."""
+
+    last_id: int | None
+    unfinished: tuple[int, ...]
+
+
+def job_cursor(cluster_id: int) -> JobCursor:
+    """The job cursor of a cluster, from its Job rows."""
+    last = Job.objects.filter(cluster_id=cluster_id).aggregate(last=models.Max("job_id"))["last"]
+    unfinished = Job.objects.unfinished().filter(cluster_id=cluster_id).values_list("job_id", flat=True)
+    return JobCursor(last, tuple(sorted(unfinished)))
+
+
+def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
+    """Write ``snap`` into the read model of the cluster, in one transaction; return what was done."""
+    stats = Stats()
+    with transaction.atomic():
+        if snap.info is not None:
+            _cluster_info(cluster_id, snap.info, stats)
+        groups = _groups(cluster_id, snap.groups, now, stats)
+        network_pks = _networks(cluster_id, snap.networks, groups.by_name, now, stats)
+        nodes = _nodes(cluster_id, snap.nodes, groups.by_uuid, now, stats)
+        _instances(cluster_id, snap, nodes.by_name, network_pks, now, stats)
+        _jobs(cluster_id, snap.jobs, now, stats)
+        # Vanished nodes and groups go last: their instances and nodes have moved off them above.
+        _delete(Node, nodes.vanished, stats, "nodes")
+        _delete(NodeGroup, groups.vanished, stats, "groups")
+    return stats
+
+
+# Cluster ----------------------------------------------------------------------------------------------------
+
+
+def _cluster_info(cluster_id: int, info: Mapping[str, Any], stats: Stats) -> None:
+    values = rows.cluster_values(info)
+    current = Cluster.objects.filter(pk=cluster_id).values(*values).first()
+    if current is None:
+        return
+    current["uuid"] = str(current["uuid"]) if current["uuid"] else None
+    changed = {k: v for k, v in values.items() if current[k] != v}
+    if changed:
+        Cluster.objects.filter(pk=cluster_id).update(raw_info=dict(info), **changed)
+        stats.count("cluster", updated=1)
+
+
+# Generic diff -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Diff:
+    """The outcome of comparing fetched values with stored rows of one kind."""
+
+    created: list[tuple[dict[str, Any], Record]] = field(default_factory=list)
+    changed: list[tuple[int, dict[str, Any], Record]] = field(default_factory=list)  # markers moved
+    live: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # only live columns moved
+    vanished: list[int] = field(default_factory=list)
+    pks: dict[str, int] = field(default_factory=dict)  # key (uuid or name) -> pk, of every row kept
+
+
+def _key(uuid: Any, name: str) -> str:
+    return str(uuid) if uuid else name
+
+
+def _diff(
+    existing: Iterable[Sequence[Any]],
+    fetched: Iterable[tuple[dict[str, Any], Record]],
+    compared: Sequence[str],
+) -> _Diff:
+    """Compare fetched values with stored rows ``(pk, uuid, name, serial_no, mtime, *compared)``."""
+    stored: dict[str, tuple[int, str, tuple[Any, ...], tuple[Any, ...]]] = {}
+    for pk, uuid, name, serial_no, mtime, *rest in existing:
+        stored[_key(uuid, name)] = (pk, name, (serial_no, mtime), tuple(rest))
+    diff = _Diff()
+    for values, rec in fetched:
+        key = _key(values["uuid"], values["name"])
+        row = stored.pop(key, None)
+        if row is None:
+            diff.created.append((values, rec))
+            continue
+        pk, name, markers, current = row
+        diff.pks[key] = pk
+        if name != values["name"] or markers != (values["serial_no"], values["mtime"]):
+            diff.changed.append((pk, values, rec))
+        elif current != tuple(values[c] for c in compared):
+            diff.live.append((pk, {c: values[c] for c in compared}))
+    diff.vanished = [pk for pk, *_ in stored.values()]
+    return diff
+
+
+def _write(
+    model: type[M],
+    cluster_id: int,
+    diff: _Diff,
+    compared: Sequence[str],
+    now: dt.datetime,
+    stats: Stats,
+    kind: str,
+    delete: bool = True,
+) -> list[M]:
+    """Create, update and (unless ``delete`` is False) delete rows as ``diff`` says; returns the rows created
+    and fully updated, with their pks, for the caller to write their dependents."""
+    created = [model(cluster_id=cluster_id, raw=dict(rec), synced_at=now, **v) for v, rec in diff.created]
+    if created:
+        model._default_manager.bulk_create(created, batch_size=BATCH)
+        for obj, (values, _) in zip(created, diff.created, strict=True):
+            diff.pks[_key(values["uuid"], values["name"])] = obj.pk  # type: ignore[attr-defined]
+    changed = [
+        model(pk=pk, cluster_id=cluster_id, raw=dict(rec), synced_at=now, **v) for pk, v, rec in diff.changed
+    ]
+    if changed:
+        columns = [*diff.changed[0][1], "raw", "synced_at"]
+        model._default_manager.bulk_update(changed, columns, batch_size=BATCH)
+    live = [model(pk=pk, synced_at=now, **v) for pk, v in diff.live]
+    if live:
+        model._default_manager.bulk_update(live, [*compared, "synced_at"], batch_size=BATCH)
+    stats.count(kind, created=len(created), updated=len(changed) + len(live))
+    if delete:
+        _delete(model, diff.vanished, stats, kind)
+    return [*created, *changed]
+
+
+def _delete(model: type[models.Model], pks: Sequence[int], stats: Stats, kind: str) -> None:
+    for chunk in _chunks(pks):
+        model._default_manager.filter(pk__in=chunk).delete()
+    stats.count(kind, deleted=len(pks))
+
+
+def _existing(model: type[models.Model], query: Q, compared: Sequence[str]) -> Iterable[Sequence[Any]]:
+    return model._default_manager.filter(query).values_list(
+        "pk", "uuid", "name", "serial_no", "mtime", *compared
+    )
+
+
+def _chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Groups, networks, nodes ------------------------------------------------------------------------------------
+
+_GROUP_COMPARED = (*rows.GROUP_LIVE, "alloc_policy")
+_NETWORK_COMPARED = rows.NETWORK_LIVE
+_NODE_COMPARED = (*rows.NODE_LIVE, "group_id", "role", "offline", "drained")
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The rows of one kind after writing: pks by name and by uuid, and the vanished ones to delete last."""
+
+    by_name: dict[str, int]
+    by_uuid: dict[str, int]
+    vanished: list[int]
+
+    @classmethod
+    def of(cls, diff: _Diff, fetched: Sequence[tuple[dict[str, Any], Record]]) -> _Kept:
+        by_name = {v["name"]: diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched}
+        by_uuid = {str(v["uuid"]): diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
+        return cls(by_name, by_uuid, diff.vanished)
+
+
+def _groups(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: Stats) -> _Kept:
+    stats.seen["groups"] = len(records)
+    fetched = [(rows.group_values(r), r) for r in records]
+    diff = _diff(_existing(NodeGroup, Q(cluster_id=cluster_id), _GROUP_COMPARED), fetched, _GROUP_COMPARED)
+    _write(NodeGroup, cluster_id, diff, _GROUP_COMPARED, now, stats, "groups", delete=False)
+    return _Kept.of(diff, fetched)
+
+
+def _networks(
+    cluster_id: int,
+    records: Sequence[Record],
+    group_pks: Mapping[str, int],
+    now: dt.datetime,
+    stats: Stats,
+) -> dict[str, int]:
+    stats.seen["networks"] = len(records)
+    fetched = [(rows.network_values(r), r) for r in records]
+    diff = _diff(_existing(Network, Q(cluster_id=cluster_id), _NETWORK_COMPARED), fetched, _NETWORK_COMPARED)
+    _write(Network, cluster_id, diff, _NETWORK_COMPARED, now, stats, "networks")
+    pks = {_key(v["uuid"], v["name"]): diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched}
+    by_uuid = {str(v["uuid"]): pks[_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
+    # Connections live on the group side in Ganeti (connecting bumps the group's serial, not the network's),
+    # so they are compared as a set every pass: a few rows per cluster.
+    wanted = {
+        (pks[_key(v["uuid"], v["name"])], *conn)
+        for v, r in fetched
+        for conn in rows.network_connections(r, group_pks)
+    }
+    existing = {
+        (network_id, group_id, mode, link, vlan): pk
+        for pk, network_id, group_id, mode, link, vlan in NetworkConnection.objects.filter(
+            network__cluster_id=cluster_id
+        ).values_list("pk", "network_id", "group_id", "mode", "link", "vlan")
+    }
+    stale = [pk for conn, pk in existing.items() if conn not in wanted]
+    if stale:
+        NetworkConnection.objects.filter(pk__in=stale).delete()
+    new = [
+        NetworkConnection(network_id=n, group_id=g, mode=m, link=li, vlan=vl)
+        for n, g, m, li, vl in sorted(wanted - existing.keys())
+    ]
+    NetworkConnection.objects.bulk_create(new)
+    stats.count("network_connections", created=len(new), deleted=len(stale))
+    return by_uuid
+
+
+def _nodes(
+    cluster_id: int,
+    records: Sequence[Record],
+    group_pks: Mapping[str, int],
+    now: dt.datetime,
+    stats: Stats,
+) -> _Kept:
+    stats.seen["nodes"] = len(records)
+    fetched = [(rows.node_values(r, group_pks), r) for r in records]
+    diff = _diff(_existing(Node, Q(cluster_id=cluster_id), _NODE_COMPARED), fetched, _NODE_COMPARED)
+    _write(Node, cluster_id, diff, _NODE_COMPARED, now, stats, "nodes", delete=False)
+    return _Kept.of(diff, fetched)
+
+
+# Instances --------------------------------------------------------------------------------------------------
+
+_INSTANCE_COMPARED = (*rows.INSTANCE_LIVE, "primary_node_id")
+
+
+def _instances(
+    cluster_id: int,
+    snap: Snapshot,
+    node_pks: Mapping[str, int],
+    network_pks: Mapping[str, int],
+    now: dt.datetime,
+    stats: Stats,
+) -> None:
+    records = snap.instances
+    fetched = [(rows.instance_values(r, node_pks), r) for r in records]
+    where = Q(cluster_id=cluster_id)
+    if snap.instance_scope is not None:
+        names = set(snap.instance_scope) | {v["name"] for v, _ in fetched}
+        uuids = [v["uuid"] for v, _ in fetched if v["uuid"]]
+        where &= Q(name__in=names) | Q(uuid__in=uuids)
+    else:
+        stats.seen["instances"] = len(records)
+    diff = _diff(_existing(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED)
+    if snap.instance_scope is not None:
+        # A partial pass only knows about the names it asked for: a row it matched by uuid alone is kept.
+        diff.vanished = [
+            pk
+            for pk, name in Instance.objects.filter(pk__in=diff.vanished).values_list("pk", "name")
+            if name in snap.instance_scope
+        ]
+    written = _write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances")
+    if written:
+        _instance_dependents(written, {r["name"]: r for r in records}, node_pks, network_pks, stats)
+
+
+def _instance_dependents(
+    instances: Sequence[Instance],
+    records: Mapping[str, Record],
+    node_pks: Mapping[str, int],
+    network_pks: Mapping[str, int],
+    stats: Stats,
+) -> None:
+    """Rewrite the NICs, secondary nodes and owners of instances that were created or changed."""
+    pks = [i.pk for i in instances]
+    secondary = Instance.secondary_nodes.through
+    old_nics = old_links = 0
+    for chunk in _chunks(pks):
+        old_nics += Nic.objects.filter(instance_id__in=chunk).delete()[0]
+        old_links += secondary.objects.filter(instance_id__in=chunk).delete()[0]
+    nics = [
+        Nic(instance_id=i.pk, **values)
+        for i in instances
+        for values in rows.nic_values(records[i.name], network_pks)
+    ]
+    Nic.objects.bulk_create(nics, batch_size=BATCH)
+    links = [
+        secondary(instance_id=i.pk, node_id=node_id)
+        for i in instances
+        for node_id in rows.secondary_nodes(records[i.name], node_pks)
+    ]
+    secondary.objects.bulk_create(links, batch_size=BATCH)
+    stats.count("nics", created=len(nics), deleted=old_nics)
+    stats.count("secondary_nodes", created=len(links), deleted=old_links)
+    report = sync_owners(instances)
+    stats.count("owners", created=report.added, deleted=report.removed)
+
+
+# Jobs -------------------------------------------------------------------------------------------------------
+
+
+def _jobs(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: Stats) -> None:
+    """Record jobs seen on the cluster: new ones are created, unfinished ones advanced, final ones left."""
+    if not records:
+        return
+    by_id = {int(r["id"]): r for r in records if r.get("id") is not None and r.get("status")}
+    known = {job.job_id: job for job in Job.objects.filter(cluster_id=cluster_id, job_id__in=list(by_id))}
+    new: list[Job] = []
+    changed: list[Job] = []
+    fields: set[str] = set()
+    for job_id, rec in by_id.items():
+        job = known.get(job_id)
+        if job is None:
+            job = Job(cluster_id=cluster_id, job_id=job_id)
+            apply_job_info(job, rec)
+            new.append(job)
+            continue
+        updated = apply_job_info(job, rec)
+        if updated:
+            job.updated_at = now  # bulk_update does not apply auto_now
+            changed.append(job)
+            fields.update(updated)
+    Job.objects.bulk_create(new, batch_size=BATCH)
+    if changed:
+        Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=BATCH)
+    stats.count("jobs", created=len(new), updated=len(changed))
+
+
+def job_info(job: Any) -> dict[str, Any]:
+    """A `fleet.rapi.models.Job` in the shape `fleet.jobs.lifecycle.apply_job_info` reads (RAPI's own)."""
+
+    def ts(value: float | None) -> list[int] | None:
+        if value is None:
+            return None
+        seconds = int(value)
+        return [seconds, round((value - seconds) * 1e6)]
+
+    return {
+        "status": job.status,
+        "summary": job.summary,
+        "ops": job.ops,
+        "opstatus": job.opstatus,
+        "opresult": job.opresult,
+        "oplog": [[[e.serial, ts(e.timestamp), e.kind, e.message] for e in log] for log in job.oplog],
+        "received_ts": ts(job.received_ts),
+        "start_ts": ts(job.start_ts),
+        "end_ts": ts(job.end_ts),
+    }

@@ -1,0 +1,59 @@
+"""What every page shows besides its content: the caller's role and the clusters whose data may be old."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from fleet.access.policy import VIEW, Role, restrict, role_of
+from fleet.inventory.models import Cluster, ClusterHealth
+
+
+def cluster_alerts(user: Any) -> list[Cluster]:
+    """The clusters ``user`` may see that are unreachable, never synced, or not synced for too long.
+
+    Clusters an operator has set offline are left out: Fleet does not contact them on purpose.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.FLEET_STALE_AFTER_SECONDS)
+    troubled = Cluster.objects.filter(offline=False).filter(
+        Q(health=ClusterHealth.UNREACHABLE) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff)
+    )
+    fields = ("name", "health", "last_sync_at", "last_error", "last_error_at", "consecutive_failures")
+    return list(restrict(troubled, user, VIEW).only(*fields).order_by("name"))
+
+
+def fleet(request: HttpRequest) -> dict[str, Any]:
+    """Template context: ``fleet_role``, ``fleet_is_staff`` and ``cluster_alerts``, computed on first use."""
+    user = getattr(request, "user", None)
+    role = SimpleLazyObject(lambda: _Role(role_of(user)))
+    return {
+        "fleet_role": role,
+        "fleet_is_staff": SimpleLazyObject(lambda: _Flag(role.value >= Role.HELPDESK)),
+        "cluster_alerts": SimpleLazyObject(
+            lambda: cluster_alerts(user) if role.value > Role.ANONYMOUS else []
+        ),
+    }
+
+
+class _Role:
+    """A role in a template: ``{{ fleet_role }}`` prints its name."""
+
+    def __init__(self, value: Role) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return self.value.name.lower()
+
+
+class _Flag:
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return self.value

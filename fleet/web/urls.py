@@ -1,0 +1,35 @@
+"""The pages' URLs. Cluster, node and instance names are Ganeti's (host names), so they sit in the path."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, register_converter
+
+from fleet.web.views import clusters, instances, jobs, nodes
+
+
+class JobIdConverter:
+    """A Ganeti job id: a whole number that fits every database's 64-bit integer."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(JobIdConverter, "jobid")
+
+urlpatterns = [
+    path("", instances.InstanceList.as_view(), name="instance-list"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("instances/<str:cluster>/<str:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
+    path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),
+    path("clusters/<str:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
+    path("nodes/", nodes.NodeList.as_view(), name="node-list"),
+    path("jobs/", jobs.JobList.as_view(), name="job-list"),
+    path("jobs/<str:cluster>/<jobid:job_id>/", jobs.JobDetail.as_view(), name="job-detail"),
+]

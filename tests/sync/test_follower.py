@@ -1,0 +1,94 @@
+"""Job following with a running worker: a job Fleet submitted is followed to its end and what it touched is
+resynced at once, long before the next full pass."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import OperationalError
+
+from fleet.inventory.models import Cluster, Instance
+from fleet.jobs import lifecycle
+from fleet.jobs.models import Job
+from fleet.rapi import Credentials, Pin, RapiClient, instances
+from fleet.sync.leases import for_database
+from fleet.sync.loop import LoopSettings
+from fleet.sync.worker import Worker, WorkerSettings
+from tests.conftest import Simulated
+from tests.sync.conftest import register
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Running:
+    """A Worker running in a thread with its own event loop."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.worker = Worker(settings, for_database())
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.worker.run(),))
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.worker.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
+@pytest.fixture
+def running_worker() -> Iterator[Callable[[WorkerSettings], Running]]:
+    started: list[Running] = []
+
+    def start(settings: WorkerSettings) -> Running:
+        running = Running(settings)
+        running.thread.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> float:
+    """Poll until true. (Reads may meet SQLite's table locks of the shared in-memory test database while
+    the worker writes: they are retried.)"""
+    started = time.monotonic()
+    while True:
+        try:
+            if predicate():
+                break
+        except OperationalError:
+            pass
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def test_a_followed_job_end_resyncs_what_it_touched(
+    fresh_simulator: Callable[..., Simulated], running_worker: Callable[[WorkerSettings], Running]
+) -> None:
+    sim = fresh_simulator(time_scale=0.2)
+    target = sim.targets[0]
+    cluster = register(target)
+    # Full passes every 10 minutes: within this test only the follower can bring the change in.
+    running_worker(WorkerSettings(loop=LoopSettings(interval=600.0), job_scan=0.2))
+    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None)
+    victim = Instance.objects.filter(cluster=cluster, status="running").order_by("name").first()
+    assert victim is not None
+
+    with RapiClient.connect(
+        target.url, trust=Pin(target.fingerprint), credentials=Credentials(target.username, target.password)
+    ) as client:
+        job_id = client.call(instances.shutdown(victim.name, reason="test"))
+        row = lifecycle.submitted(cluster, job_id, requester=None, reason="test", instance=victim)
+        wait_for(lambda: Job.objects.get(pk=row.pk).is_final)
+        job = Job.objects.get(pk=row.pk)
+        assert job.status == "success"
+        assert job.ended_at is not None and job.log
+        wait_for(lambda: Instance.objects.get(pk=victim.pk).status == "ADMIN_down", timeout=5)
+    assert Cluster.objects.get(pk=cluster.pk).last_sync_stats["seen"]["instances"] > 0

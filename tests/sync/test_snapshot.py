@@ -1,0 +1,143 @@
+"""Full passes against the simulator over real HTTPS: exact counts, no writes at rest, outside changes seen,
+vanished instances removed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.test.utils import CaptureQueriesContext
+
+from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
+from fleet.jobs.models import Job
+from fleet.rapi import Credentials, Pin, RapiClient, instances, query
+from fleet.sync import snapshot
+from fleet.sync.connect import Connection
+from fleet.sync.fetch import fetch_full
+from tests.conftest import Simulated
+from tests.sync.conftest import register, run_once, simulator_counts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def rapi(sim: Simulated, index: int = 0) -> RapiClient:
+    target = sim.targets[index]
+    return RapiClient.connect(
+        target.url, trust=Pin(target.fingerprint), credentials=Credentials(target.username, target.password)
+    )
+
+
+@pytest.fixture
+def sim(fresh_simulator: Callable[..., Simulated]) -> Simulated:
+    simulated = fresh_simulator()
+    for target in simulated.targets:
+        register(target)
+    return simulated
+
+
+@pytest.fixture
+def writes() -> Iterator[list[str]]:
+    """Every INSERT, UPDATE and DELETE run on any connection opened while the test runs."""
+    seen: list[str] = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.append(sql)
+        return execute(sql, params, many, context)
+
+    def on_connect(sender, connection, **kwargs):  # type: ignore[no-untyped-def]
+        connection.execute_wrappers.append(record)
+
+    connection_created.connect(on_connect)
+    try:
+        yield seen
+    finally:
+        connection_created.disconnect(on_connect)
+
+
+def test_full_sync_creates_what_the_clusters_report(sim: Simulated) -> None:
+    run_once()
+    expected = simulator_counts(sim.control_url)
+    for index, target in enumerate(sim.targets):
+        cluster = Cluster.objects.get(name=target.name)
+        assert cluster.health == "healthy", cluster.last_error
+        with rapi(sim, index) as client:
+            nodes = len(client.call(query.get("node", ["name"])).rows)
+            groups = len(client.call(query.get("group", ["name"])).rows)
+            networks = len(client.call(query.get("network", ["name"])).rows)
+            nics = sum(len(r[0][1]) for r in client.call(query.get("instance", ["nic.macs"])).rows)
+        assert Instance.objects.filter(cluster=cluster).count() == expected[target.name]
+        assert Node.objects.filter(cluster=cluster).count() == nodes
+        assert NodeGroup.objects.filter(cluster=cluster).count() == groups
+        assert Network.objects.filter(cluster=cluster).count() == networks
+        assert Nic.objects.filter(instance__cluster=cluster).count() == nics
+        assert cluster.last_sync_stats["seen"]["instances"] == expected[target.name]
+        assert Instance.objects.filter(cluster=cluster, primary_node__isnull=True).count() == 0
+
+
+def test_resync_with_nothing_changed_writes_no_row(sim: Simulated, writes: list[str]) -> None:
+    run_once()
+    assert any(sql.startswith("INSERT") for sql in writes)
+    writes.clear()
+    run_once()
+    # The only writes of a pass at rest are the clusters' health records: one UPDATE each.
+    assert len(writes) == len(sim.targets), writes
+    assert all(sql.startswith('UPDATE "inventory_cluster" SET "health"') for sql in writes), writes
+
+
+def test_applying_an_unchanged_snapshot_runs_no_write_statement(sim: Simulated) -> None:
+    run_once()
+    cluster = Cluster.objects.get(name=sim.targets[0].name)
+
+    cursor = snapshot.job_cursor(cluster.pk)
+    connection_settings = Connection.of(cluster)
+
+    async def fetch() -> snapshot.Snapshot:
+        async with connection_settings.async_client() as client:
+            fetched = await fetch_full(client, cursor)
+        return fetched.parse()
+
+    snap = asyncio.run(fetch())
+    with CaptureQueriesContext(connection) as queries:
+        stats = snapshot.apply(cluster.pk, snap, cluster.last_sync_at)
+    statements = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
+    assert stats.writes == 0
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+
+
+def test_a_change_made_outside_fleet_appears_after_the_next_pass(sim: Simulated) -> None:
+    run_once()
+    target = sim.targets[0]
+    running = Instance.objects.filter(cluster__name=target.name, status="running").first()
+    assert running is not None
+    with rapi(sim) as client:
+        job_id = client.call(instances.shutdown(running.name))
+        client.wait_for_job(job_id)
+    run_once()
+    running.refresh_from_db()
+    assert running.status == "ADMIN_down"
+    assert running.admin_state == "down"
+    job = Job.objects.get(cluster__name=target.name, job_id=job_id)
+    assert job.status == "success"
+    assert job.requester is None  # seen on the cluster, not submitted through Fleet
+
+
+def test_vanished_instances_are_removed(sim: Simulated) -> None:
+    run_once()
+    target = sim.targets[0]
+    victim = Instance.objects.filter(cluster__name=target.name).order_by("name").last()
+    assert victim is not None
+    nics = Nic.objects.filter(instance=victim).count()
+    assert nics > 0
+    with rapi(sim) as client:
+        client.wait_for_job(client.call(instances.delete(victim.name)))
+    run_once()
+    assert not Instance.objects.filter(pk=victim.pk).exists()
+    assert not Nic.objects.filter(instance_id=victim.pk).exists()
+    expected = simulator_counts(sim.control_url)[target.name]
+    assert Instance.objects.filter(cluster__name=target.name).count() == expected
+    stats = Cluster.objects.get(name=target.name).last_sync_stats
+    assert stats["deleted"]["instances"] == 1
