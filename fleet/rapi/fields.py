@@ -1,0 +1,153 @@
+"""The query2 fields Fleet asks for when it syncs a cluster (reference §3 and §4.9).
+
+Each tuple is what the sync worker passes to `query.run(resource, FIELDS)`; the read model's columns are built
+from these names. Only fields that Ganeti 3.0.2 serves are listed, so real clusters and the simulator answer
+every one with a normal status.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+INSTANCE_FIELDS: Final = (
+    "name",
+    "uuid",
+    "serial_no",
+    "ctime",
+    "mtime",
+    "status",
+    "admin_state",
+    "oper_state",
+    "oper_ram",
+    "oper_vcpus",
+    "vcpus",
+    "os",
+    "hypervisor",
+    "pnode",
+    "snodes",
+    "pnode.group",
+    "pnode.group.uuid",
+    "disk_template",
+    "disk.count",
+    "disk.sizes",
+    "disk.spindles",
+    "disk.names",
+    "disk.uuids",
+    "disk_usage",
+    "disks_active",
+    "nic.count",
+    "nic.ips",
+    "nic.macs",
+    "nic.modes",
+    "nic.links",
+    "nic.networks",
+    "nic.networks.names",
+    "nic.names",
+    "nic.uuids",
+    "nic.vlans",
+    "network_port",
+    "beparams",
+    "hvparams",
+    "osparams",
+    "custom_beparams",
+    "custom_hvparams",
+    "tags",
+)
+"""Per instance: identity and change markers, state, placement, disks, NICs, parameters and tags."""
+
+NODE_FIELDS: Final = (
+    "name",
+    "uuid",
+    "serial_no",
+    "ctime",
+    "mtime",
+    "role",
+    "master",
+    "master_candidate",
+    "drained",
+    "offline",
+    "master_capable",
+    "vm_capable",
+    "powered",
+    "group",
+    "group.uuid",
+    "pip",
+    "sip",
+    "mtotal",
+    "mnode",
+    "mfree",
+    "dtotal",
+    "dfree",
+    "sptotal",
+    "spfree",
+    "ctotal",
+    "cnos",
+    "cnodes",
+    "csockets",
+    "pinst_cnt",
+    "pinst_list",
+    "sinst_cnt",
+    "sinst_list",
+    "ndparams",
+    "tags",
+)
+"""Per node: identity, role and flags, group, addresses, live capacity (null when offline) and instances."""
+
+GROUP_FIELDS: Final = (
+    "name",
+    "uuid",
+    "serial_no",
+    "ctime",
+    "mtime",
+    "alloc_policy",
+    "node_cnt",
+    "node_list",
+    "pinst_cnt",
+    "pinst_list",
+    "ipolicy",
+    "custom_ipolicy",
+    "ndparams",
+    "custom_ndparams",
+    "diskparams",
+    "custom_diskparams",
+    "tags",
+)
+"""Per node group: identity, allocation policy, members, policies and parameters, tags."""
+
+NETWORK_FIELDS: Final = (
+    "name",
+    "uuid",
+    "serial_no",
+    "ctime",
+    "mtime",
+    "network",
+    "gateway",
+    "network6",
+    "gateway6",
+    "mac_prefix",
+    "free_count",
+    "reserved_count",
+    "map",
+    "group_list",
+    "inst_list",
+    "external_reservations",
+    "tags",
+)
+"""Per network: identity, addressing, pool usage (`map`: one character per address), groups and instances."""
+
+JOB_FIELDS: Final = (
+    "id",
+    "status",
+    "priority",
+    "summary",
+    "ops",
+    "opstatus",
+    "opresult",
+    "received_ts",
+    "start_ts",
+    "end_ts",
+)
+"""Per job: what the job follower needs to record an outcome; `oplog` is fetched per job, not in bulk."""
+
+JOB_WAIT_FIELDS: Final = ("status",)
+"""What the job waiter watches through `/2/jobs/N/wait`."""
