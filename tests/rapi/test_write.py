@@ -209,7 +209,6 @@ def test_cluster_tags_and_cancel(driver: Driver, writable: RapiTarget) -> None:
     assert result.message
 
 
-@pytest.mark.xfail(reason="the simulator's OP_NETWORK_ADD accepts only a null gateway", strict=False)
 def test_network_with_a_gateway(driver: Driver, writable: RapiTarget) -> None:
     net = f"rapi-gw-{driver.kind}"
     third = 20 if driver.kind == "sync" else 21
