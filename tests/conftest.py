@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,3 +79,70 @@ def fresh_simulator(tmp_path: Path) -> Iterator[Callable[..., Simulated]]:
     finally:
         for sim in started:
             sim.stop()
+
+
+REAL_GANETI_SH = Path(__file__).parent / "conformance" / "real_ganeti.sh"
+REAL_GANETI_ENV = "FLEET_REAL_GANETI"
+
+
+@pytest.fixture(scope="session")
+def real_ganeti() -> Iterator[RapiTarget]:
+    """A real single-node Ganeti 3.0 cluster (fake hypervisor), brought up once per session by real_ganeti.sh.
+
+    Only with FLEET_REAL_GANETI=1 (needs root). A cluster that was already up is reused and left up; one
+    this fixture brought up is torn down at the end unless FLEET_REAL_GANETI_KEEP=1. A failed bring-up fails
+    the tests that need it rather than skipping them.
+    """
+    if os.environ.get(REAL_GANETI_ENV) != "1":
+        pytest.skip(
+            f"no real Ganeti cluster: set {REAL_GANETI_ENV}=1 (as root) to bring one up with real_ganeti.sh"
+        )
+    was_up = subprocess.run([REAL_GANETI_SH, "status"], check=False).returncode == 0
+    if not was_up:
+        started = time.monotonic()
+        up = subprocess.run([REAL_GANETI_SH, "up"], capture_output=True, text=True, timeout=600, check=False)
+        if up.returncode != 0:
+            pytest.fail(f"real_ganeti.sh up failed (rc {up.returncode}):\n{up.stdout}\n{up.stderr}")
+        print(f"\nreal Ganeti up in {time.monotonic() - started:.1f} s")
+    described = subprocess.run([REAL_GANETI_SH, "target"], capture_output=True, text=True, check=False)
+    if described.returncode != 0:
+        pytest.fail(f"real_ganeti.sh target failed:\n{described.stderr}")
+    target = RapiTarget(**json.loads(described.stdout))
+    _seed(target)
+    yield target
+    if not was_up and os.environ.get("FLEET_REAL_GANETI_KEEP") != "1":
+        subprocess.run([REAL_GANETI_SH, "down"], capture_output=True, timeout=600, check=False)
+
+
+SEED = {  # name: (disk template, disks, started)
+    "seed-running.example.test": ("file", [{"size": 128}], True),
+    "seed-stopped.example.test": ("diskless", [], False),
+}
+
+
+def _seed(target: RapiTarget) -> None:
+    """Give a new real cluster something to read: one running and one stopped instance (idempotent)."""
+    import ssl
+
+    import httpx
+
+    verify = ssl.create_default_context(cafile=target.cert_file)
+    verify.check_hostname = False
+    with httpx.Client(
+        base_url=target.url, verify=verify, auth=(target.username, target.password), timeout=60
+    ) as http:
+        existing = {i["id"] for i in http.get("/2/instances").json()}
+        for name, (template, disks, start) in SEED.items():
+            if name in existing:
+                continue
+            body = {
+                "__version__": 1, "mode": "create", "instance_name": name, "disk_template": template,
+                "disks": disks, "nics": [{}], "os_type": "noop", "name_check": False, "ip_check": False,
+                "start": start, "beparams": {"maxmem": 64, "minmem": 64, "vcpus": 1},
+            }  # fmt: skip
+            job_id = http.post("/2/instances", json=body).json()
+            deadline = time.monotonic() + 120
+            while http.get(f"/2/jobs/{job_id}").json()["status"] not in ("success", "error", "canceled"):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"seeding the real cluster: job {job_id} did not end")
+                time.sleep(0.2)

@@ -3,48 +3,14 @@ machine."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.targets import RapiTarget
 
-REAL_GANETI_SH = Path(__file__).with_name("real_ganeti.sh")
-REAL_GANETI_ENV = "FLEET_REAL_GANETI"
 SIMULATOR_MISSING = "tests/conftest.py provides no `simulator` fixture (the simulator is not there yet)"
-
-
-@pytest.fixture(scope="session")
-def real_ganeti() -> Iterator[RapiTarget]:
-    """A real single-node Ganeti 3.0 cluster (fake hypervisor), brought up once per session by real_ganeti.sh.
-
-    Only with FLEET_REAL_GANETI=1 (needs root). A cluster that was already up is reused and left up; one
-    this fixture brought up is torn down at the end unless FLEET_REAL_GANETI_KEEP=1. A failed bring-up fails
-    the tests that need it rather than skipping them.
-    """
-    if os.environ.get(REAL_GANETI_ENV) != "1":
-        pytest.skip(
-            f"no real Ganeti cluster: set {REAL_GANETI_ENV}=1 (as root) to bring one up with real_ganeti.sh"
-        )
-    was_up = subprocess.run([REAL_GANETI_SH, "status"], check=False).returncode == 0
-    if not was_up:
-        started = time.monotonic()
-        up = subprocess.run([REAL_GANETI_SH, "up"], capture_output=True, text=True, timeout=600, check=False)
-        if up.returncode != 0:
-            pytest.fail(f"real_ganeti.sh up failed (rc {up.returncode}):\n{up.stdout}\n{up.stderr}")
-        print(f"\nreal Ganeti up in {time.monotonic() - started:.1f} s")
-    described = subprocess.run([REAL_GANETI_SH, "target"], capture_output=True, text=True, check=False)
-    if described.returncode != 0:
-        pytest.fail(f"real_ganeti.sh target failed:\n{described.stderr}")
-    yield RapiTarget(**json.loads(described.stdout))
-    if not was_up and os.environ.get("FLEET_REAL_GANETI_KEEP") != "1":
-        subprocess.run([REAL_GANETI_SH, "down"], capture_output=True, timeout=600, check=False)
 
 
 def _simulated(request: pytest.FixtureRequest) -> RapiTarget:

@@ -2,7 +2,7 @@
 
 Integration tests take `target` (shared, read-only use) or `writable` (a cluster the module may change). Both
 are parametrized over the simulator and, under the `real_ganeti` marker, a real Ganeti 3.0.2 daemon when a
-`real_ganeti_target` fixture provides one; the same test functions then run against both.
+`real_ganeti` fixture provides one; the same test functions then run against both.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def target(request: pytest.FixtureRequest) -> RapiTarget:
     if request.param == "simulator":
         simulated: list[RapiTarget] = request.getfixturevalue("simulator")
         return simulated[0]
-    return _real(request, "real_ganeti_target")
+    return _real(request, "real_ganeti")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def writable(request: pytest.FixtureRequest) -> RapiTarget:
     if request.param == "simulator":
         own: list[RapiTarget] = request.getfixturevalue("own_simulator")
         return own[0]
-    return _real(request, "real_ganeti_writable_target")
+    return _real(request, "real_ganeti")
 
 
 def credentials(target: RapiTarget, who: str | None) -> Credentials | None:
