@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= grnet
+PORT ?= 8000
 
 .PHONY: demo test install lint bench clean
 
@@ -16,7 +17,7 @@ $(BIN)/fleet: pyproject.toml
 install: $(BIN)/fleet
 
 demo: install
-	$(BIN)/fleet demo --profile $(PROFILE)
+	$(BIN)/fleet demo --profile $(PROFILE) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check fleet tests bench

@@ -78,6 +78,12 @@ def _check(url: str, username: str, password: str, fingerprint: str, timeout: fl
     "--timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True, help="RAPI timeout, s."
 )
 @click.option("--description", default="", help="Free text for operators.")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="If a cluster of that name is registered, replace its address, user, password, fingerprint and "
+    "timeout (after the same checks) instead of failing.",
+)
 @with_django
 def add(
     url: str,
@@ -87,9 +93,28 @@ def add(
     name: str | None,
     timeout: float,
     description: str,
+    update: bool,
 ) -> None:
     """Check that the cluster at URL answers with the pinned certificate and accepts the credentials, then
     register it. Nothing is stored if a check fails."""
+    register(url, username, password, fingerprint, name, timeout, description, update)
+
+
+def register(
+    url: str,
+    username: str,
+    password: str,
+    fingerprint: str,
+    name: str | None = None,
+    timeout: float = 30.0,
+    description: str = "",
+    update: bool = False,
+) -> Any:
+    """What `fleet cluster add` does (Django set up): check the cluster, then store it; return the row.
+
+    With ``update``, a cluster registered under the same name gets the new address, account, pin and timeout
+    (its synced data stays); without, that is an error. Failures raise a ClickException and store nothing.
+    """
     from django.core.exceptions import ValidationError
 
     from fleet.inventory.models import Cluster
@@ -103,23 +128,26 @@ def add(
         raise click.UsageError(str(exc)) from exc
     info = _check(base_url, username, password, pin, timeout)
     cluster_name = name or str(info.get("name") or "")
-    if Cluster.objects.filter(name=cluster_name).exists():
+    row = Cluster.objects.filter(name=cluster_name).first()
+    if row is not None and not update:
         raise click.ClickException(f"a cluster named {cluster_name!r} is registered already")
-    row = Cluster(
-        name=cluster_name,
-        rapi_url=base_url,
-        rapi_username=username,
-        rapi_fingerprint=pin,
-        rapi_timeout=timeout,
-        description=description,
-    )
+    verb = "Updated" if row is not None else "Added"
+    if row is None:
+        row = Cluster(name=cluster_name, description=description)
+    elif description:
+        row.description = description
+    row.rapi_url = base_url
+    row.rapi_username = username
+    row.rapi_fingerprint = pin
+    row.rapi_timeout = timeout
     row.set_rapi_password(password)
     try:
         row.full_clean()
     except ValidationError as exc:
         raise click.ClickException(f"cannot register {cluster_name!r}: {exc}") from exc
     row.save()
-    click.echo(f"Added {cluster_name} ({base_url}, Ganeti {info.get('software_version', '?')}).")
+    click.echo(f"{verb} {cluster_name} ({base_url}, Ganeti {info.get('software_version', '?')}).")
+    return row
 
 
 @cluster.command(name="list")

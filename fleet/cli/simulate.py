@@ -1,5 +1,4 @@
-"""`fleet simulate`: serve simulated Ganeti clusters over RAPI v2; `fleet simulate fault`: inject faults;
-`fleet demo`: a GRNET-like fleet to play with."""
+"""`fleet simulate`: serve simulated Ganeti clusters over RAPI v2; `fleet simulate fault`: inject faults."""
 
 from __future__ import annotations
 
@@ -201,36 +200,3 @@ def _check(resp: httpx.Response) -> Any:
             message = resp.text
         raise click.ClickException(message.strip())
     return resp.json()
-
-
-@click.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=5080, show_default=True)
-@click.option("--control-port", type=click.IntRange(1, 65535), default=8079, show_default=True)
-@click.option(
-    "--state-dir", type=click.Path(file_okay=False), default=os.path.join("var", "demo"), show_default=True
-)
-def demo(port: int, control_port: int, state_dir: str) -> None:
-    """Run a GRNET-like simulated fleet and show how to reach it."""
-
-    def announce(sim: Any, facts: dict[str, Any]) -> None:
-        _announce(sim, facts)
-        first = sim.runtimes[0]
-        creds = facts["credentials"]
-        url = f"https://{first.host}:{first.port}"
-        auth = (
-            f"--url {url} --user {creds['username']} --password {creds['password']} "
-            f"--fingerprint {facts['fingerprint']}"
-        )
-        click.echo("\nTry:")
-        click.echo(f"  fleet rapi info {auth}")
-        click.echo(f"  fleet rapi instances {auth}")
-        click.echo(f"  fleet rapi query instance name,status,pnode {auth}")
-        click.echo(
-            f"  fleet simulate fault {first.cluster.name.split('.')[0]} --latency 2 --state-dir {state_dir}"
-        )
-
-    config = Config(state_dir=state_dir, profile="grnet", port=port, control_port=control_port)
-    try:
-        asyncio.run(serve(config, announce))
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from exc

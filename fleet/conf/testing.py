@@ -22,3 +22,6 @@ globals().update(
     )
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The tests collect no static files: WhiteNoise finds them in the apps, as under DEBUG.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

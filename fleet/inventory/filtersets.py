@@ -94,6 +94,19 @@ class NamesFilter(filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
+class ChoicesField(filters.fields.MultipleChoiceField):
+    """Repeatable choices where an empty value means "any": a form's "All" option sends ``status=``."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [item for item in super().to_python(value) if item != ""]
+
+
+class ChoicesFilter(filters.MultipleChoiceFilter):
+    """``?status=a&status=b`` keeps rows with any of the values; ``?status=`` alone filters nothing."""
+
+    field_class = ChoicesField
+
+
 class TextFilter(filters.CharFilter):
     """Bounded text; ``icontains`` unless told otherwise."""
 
@@ -136,7 +149,7 @@ class InstanceFilterSet(filters.FilterSet):
     q = TextFilter(method="search", label="Search name, IP, MAC or owner")
     name = TextFilter(field_name="name", label="Name contains")
     cluster = NamesFilter(field_name="cluster__name", label="Cluster")
-    status = filters.MultipleChoiceFilter(choices=InstanceStatus.choices, distinct=False, label="Status")
+    status = ChoicesFilter(choices=InstanceStatus.choices, distinct=False, label="Status")
     node = NamesFilter(method="filter_node", label="Node (primary or secondary)")
     node__ic = TextFilter(method="filter_node_contains", label="Node contains")
     network = NamesFilter(method="filter_network", label="Network")
@@ -238,9 +251,7 @@ class ClusterFilterSet(filters.FilterSet):
 
     q = TextFilter(method="search", label="Search name or description")
     name = NamesFilter(field_name="name", label="Cluster")
-    health = filters.MultipleChoiceFilter(
-        choices=Cluster._meta.get_field("health").choices, distinct=False, label="Health"
-    )
+    health = ChoicesFilter(choices=Cluster._meta.get_field("health").choices, distinct=False, label="Health")
     sort = SortFilter(fields=(("name", "name"), ("health", "health"), ("last_sync_at", "synced")))
 
     class Meta:
@@ -257,7 +268,7 @@ class NodeFilterSet(filters.FilterSet):
     q = TextFilter(field_name="name", label="Name contains")
     cluster = NamesFilter(field_name="cluster__name", label="Cluster")
     group = NamesFilter(field_name="group__name", label="Node group")
-    role = filters.MultipleChoiceFilter(choices=NodeRole.choices, distinct=False, label="Role")
+    role = ChoicesFilter(choices=NodeRole.choices, distinct=False, label="Role")
     offline = filters.BooleanFilter()
     drained = filters.BooleanFilter()
     vm_capable = filters.BooleanFilter()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q, QuerySet
 
-from fleet.inventory.filtersets import FigureFilter, NamesFilter, SortFilter, TextFilter
+from fleet.inventory.filtersets import ChoicesFilter, FigureFilter, NamesFilter, SortFilter, TextFilter
 from fleet.jobs.models import Job, JobStatus
 
 
@@ -17,7 +17,7 @@ class JobFilterSet(filters.FilterSet):
 
     q = TextFilter(method="search", label="Search summary, opcode, reason or instance")
     cluster = NamesFilter(field_name="cluster__name", label="Cluster")
-    status = filters.MultipleChoiceFilter(choices=JobStatus.choices, distinct=False, label="Status")
+    status = ChoicesFilter(choices=JobStatus.choices, distinct=False, label="Status")
     job_id = FigureFilter(field_name="job_id", lookup_expr="exact", label="Ganeti job id")
     instance = NamesFilter(field_name="instance__name", label="Instance")
     requester = NamesFilter(field_name="requester__username", label="Requested by")

@@ -87,3 +87,15 @@ def test_flags_remove_and_instance_list(target: RapiTarget) -> None:
     assert not Cluster.objects.exists()
     missing = CliRunner().invoke(cluster, ["show", target.name])
     assert missing.exit_code == 1 and "no cluster named" in missing.stderr
+
+
+def test_add_with_update_replaces_a_registration_after_the_same_checks(target: RapiTarget) -> None:
+    assert add(target).exit_code == 0
+    refused = add(target, "--update", password="not-the-password")
+    assert refused.exit_code == 1 and "wrong user or password" in refused.stderr
+    assert Cluster.objects.get().rapi_timeout == 5
+    updated = add(target, "--update", "--timeout", "7")
+    assert updated.exit_code == 0 and "Updated" in updated.stdout
+    row = Cluster.objects.get()
+    assert (row.rapi_url, row.rapi_timeout) == (target.url, 7)
+    assert row.rapi_password() == target.password

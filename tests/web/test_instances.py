@@ -226,3 +226,17 @@ def test_query_count_for_a_user(login, django_assert_num_queries) -> None:
     # the same as an admin's, plus the user's permissions (user and group), which decide the role
     with django_assert_num_queries(11):
         assert client.get("/?page_size=50").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/jobs/", "/nodes/", "/clusters/"])
+def test_the_all_option_of_a_choice_filter_filters_nothing(login, path: str) -> None:
+    """The forms' "All" option sends an empty value (``status=``, ``role=``, ``health=``): no 400."""
+    client = login("root")
+    for param in ("status", "role", "health"):
+        assert client.get(f"{path}?{param}=").status_code == 200
+
+
+def test_a_search_with_no_match_says_so(login) -> None:
+    response = login("root").get("/?q=nothing-is-called-this")
+    assert response.status_code == 200
+    assert b"No instance matches." in response.content and b"No entries" in response.content

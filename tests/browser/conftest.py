@@ -1,0 +1,168 @@
+"""The browser tests' stack: `fleet demo` itself (a tiny simulated fleet, synced, the worker and gunicorn on a
+free port, an admin and a user who owns VMs), and Debian's Chromium driven by Playwright.
+
+Playwright's own browser downloads are never used: the tests launch /usr/bin/chromium (scripts/bootstrap
+installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from fleet.simulator.process import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
+START_TIMEOUT = 120.0
+SYNC_INTERVAL = 1.0  # the worker's pass interval: a fault shows on the pages within a few seconds
+INSTANCES = 130  # enough for several pages at every page size
+
+
+@dataclass
+class Stack:
+    """A running `fleet demo`: what it printed to demo.json, and a way to ask its database."""
+
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    facts: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.facts["url"])
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return dict(self.facts["admin"])
+
+    @property
+    def user(self) -> dict[str, str]:
+        return dict(self.facts["user"])
+
+    def query(self, code: str) -> Any:
+        """Run ``code`` in `fleet manage shell` on the demo's database; it assigns ``result``, returned
+        through JSON."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEET_", "DJANGO_"))}
+        env["FLEET_CONFIG"] = self.facts["config"]
+        script = f"import json\n{code}\nprint(json.dumps(result))"
+        done = subprocess.run(
+            [*FLEET, "manage", "shell", "--no-imports", "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`fleet demo --profile tiny` on a free port, until the session ends."""
+    state_dir = tmp_path_factory.mktemp("demo")
+    cmd = [
+        *FLEET, "demo", "--profile", "tiny", "--instances", str(INSTANCES), "--port", str(free_port()),
+        "--state-dir", str(state_dir), "--interval", str(SYNC_INTERVAL), "--rapi-timeout", "1",
+    ]  # fmt: skip
+    log = state_dir / "demo.out"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=state_dir)
+    ready = state_dir / "demo.json"
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while not ready.exists():
+            assert process.poll() is None, f"fleet demo stopped:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"fleet demo not ready:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield Stack(process, state_dir, json.loads(ready.read_text()))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log.read_text()
+    assert "Stopping." in log.read_text()
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the demo's database holds, to compare the pages with: read once, in one process."""
+
+    names: list[str]  # every instance, by name
+    per_cluster: dict[str, int]
+    user_names: list[str]  # what the demo user may see, by the access policy
+
+
+@pytest.fixture(scope="session")
+def truth(stack: Stack) -> Truth:
+    user = stack.user["username"]
+    facts = stack.query(
+        "from django.contrib.auth import get_user_model\n"
+        "from django.db.models import Count\n"
+        "from fleet.access.policy import VIEW, restrict\n"
+        "from fleet.inventory.models import Instance\n"
+        f"user = get_user_model().objects.get(username={user!r})\n"
+        "rows = Instance.objects.order_by()\n"
+        "mine = restrict(Instance.objects.all(), user, VIEW)\n"
+        "result = {\n"
+        "    'names': sorted(rows.values_list('name', flat=True)),\n"
+        "    'per_cluster': dict(rows.values_list('cluster__name').annotate(n=Count('pk'))),\n"
+        "    'user_names': sorted(mine.values_list('name', flat=True)),\n"
+        "}"
+    )
+    return Truth(**facts)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/bootstrap (apt-get install chromium)"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page per test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page: Page, stack: Stack, account: dict[str, str]) -> None:
+    """Log in through the login form and land on the instance list."""
+    page.goto(stack.url)
+    expect(page).to_have_url(f"{stack.url}login/?next=/")
+    page.fill("#id_username", account["username"])
+    page.fill("#id_password", account["password"])
+    page.click("form.login button[type=submit]")
+    expect(page).to_have_url(stack.url)
+    expect(page.locator("header.top")).to_contain_text(account["username"])
