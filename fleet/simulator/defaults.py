@@ -169,6 +169,27 @@ IPOLICY: dict[str, Any] = {
     "vcpu-ratio": 4.0,
 }
 
+# Ganeti's default bounds with the minimums lowered (no disk or NIC needed, 4 MiB of memory) and generous
+# ratios, as `gnt-cluster init --ipolicy-bounds-specs=min:... --ipolicy-vcpu-ratio=256` sets them
+RELAXED_IPOLICY: dict[str, Any] = {
+    **IPOLICY,
+    "minmax": [
+        {
+            "max": dict(IPOLICY["minmax"][0]["max"]),
+            "min": {
+                "cpu-count": 1,
+                "disk-count": 0,
+                "disk-size": 0,
+                "memory-size": 4,
+                "nic-count": 0,
+                "spindle-use": 0,
+            },
+        }
+    ],
+    "spindle-ratio": 1024.0,
+    "vcpu-ratio": 256.0,
+}
+
 SOFTWARE_VERSION = "3.0.2"
 PROTOCOL_VERSION = 3000000
 CONFIG_VERSION = 3000000

@@ -108,13 +108,26 @@ def register_all() -> None:
         importlib.import_module(f"fleet.simulator.{name}")
 
 
-def dry_run_result(cluster: Cluster, op: dict[str, Any]) -> Any:
-    """The result of an opcode in dry-run mode: prerequisites only, so the state is unchanged."""
-    if op["OP_ID"] == "OP_INSTANCE_CREATE":
-        from fleet.simulator.allocator import pick_nodes
+DRY_RUN_CHECKS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {}
 
-        return pick_nodes(cluster, op)
-    return None
+
+def dry_run_check(op_id: str) -> Callable[[Effect], Effect]:
+    """Register the prerequisite checks of an opcode run in dry-run mode; they return its dry-run result."""
+
+    def register(fn: Effect) -> Effect:
+        DRY_RUN_CHECKS[op_id] = fn
+        return fn
+
+    return register
+
+
+def dry_run_result(ctx: Context, op: dict[str, Any]) -> Any:
+    """The result of an opcode in dry-run mode: prerequisites only, so the state is unchanged."""
+    register_all()
+    fn = DRY_RUN_CHECKS.get(op["OP_ID"])
+    result = fn(ctx, op) if fn else None
+    ctx.log(" - INFO: dry-run mode requested, not actually executing the operation")
+    return result
 
 
 def get_instance(cluster: Cluster, op: dict[str, Any]) -> dict[str, Any]:
@@ -152,3 +165,22 @@ def check_memory(cluster: Cluster, node_name: str, needed: int, inst_name: str) 
             f" available {free} MiB",
             "insufficient_resources",
         )
+
+
+INSTANCE_DOWN = ("down",)
+INSTANCE_ONLINE = ("down", "up")
+INSTANCE_NOT_RUNNING = ("down", "offline")
+
+
+def check_instance_state(
+    cluster: Cluster, inst: dict[str, Any], req_states: tuple[str, ...], msg: str | None = None
+) -> None:
+    """Ganeti's `CheckInstanceState`: the admin state must be one of `req_states`, and an instance that
+    is to be down must not be running (unless its primary node is offline)."""
+    if msg is None:
+        msg = f"can't use instance from outside {', '.join(req_states)} states"
+    if inst["admin_state"] not in req_states:
+        message = f"Instance '{inst['name']}' is marked to be {inst['admin_state']}, {msg}"
+        raise OpError("OpPrereqError", message, "wrong_state")
+    if "up" not in req_states and not cluster.nodes[inst["pnode"]]["offline"] and inst["oper_state"]:
+        raise OpError("OpPrereqError", f"Instance {inst['name']} is running, {msg}", "wrong_state")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fleet.simulator.build import make_group, make_network
@@ -108,7 +109,13 @@ def network_add(ctx: Context, op: dict[str, Any]) -> None:
     """Add a network and its IP pool."""
     c, name = ctx.cluster, op["network_name"]
     if name in c.networks:
-        raise OpError("OpPrereqError", f"Network name '{name}' already exists", "already_exists")
+        raise OpError(
+            "OpPrereqError",
+            f"Desired network name '{name}' already exists as a network (UUID: {c.networks[name]['uuid']})",
+            "already_exists",
+        )
+    for tag in op.get("tags") or []:
+        validate_tag(tag)
     try:
         net, pool = make_network(name, new_uuid(), op["network"], op.get("gateway"), now(), op.get("tags"))
     except ValueError as exc:
@@ -190,11 +197,36 @@ def tag_target(c: Cluster, kind: str, name: Any) -> dict[str, Any]:
     return get_network(c, name)
 
 
+VALID_TAG = re.compile(r"^[\w.+*/:@-]+$")
+MAX_TAG_LEN = 128
+MAX_TAGS_PER_OBJ = 4096
+
+
+def validate_tag(tag: Any) -> None:
+    """Ganeti's `TaggableObject.ValidateTag`: a TagError for a bad tag."""
+    if not isinstance(tag, str):
+        raise OpError("TagError", "Invalid tag type (not a string)", None)
+    if len(tag) > MAX_TAG_LEN:
+        raise OpError("TagError", f"Tag too long (>{MAX_TAG_LEN} characters)", None)
+    if not tag:
+        raise OpError("TagError", "Tags cannot be empty", None)
+    if not VALID_TAG.match(tag):
+        raise OpError("TagError", "Tag contains invalid characters", None)
+
+
 @effect("OP_TAGS_SET")
 def tags_set(ctx: Context, op: dict[str, Any]) -> None:
-    """Add tags to an object."""
+    """Add tags to an object, after checking every tag; at most 4096 tags per object."""
     obj = tag_target(ctx.cluster, op["kind"], op.get("name"))
-    obj["tags"] = sorted(set(obj["tags"]) | set(op.get("tags") or []))
+    new = list(op.get("tags") or [])
+    for tag in new:
+        validate_tag(tag)
+    tags = set(obj["tags"])
+    for tag in new:
+        if len(tags) >= MAX_TAGS_PER_OBJ:
+            raise OpError("OpExecError", "Error while setting tag: Too many tags", None)
+        tags.add(tag)
+    obj["tags"] = sorted(tags)
     touch(obj)
 
 
@@ -202,10 +234,12 @@ def tags_set(ctx: Context, op: dict[str, Any]) -> None:
 def tags_del(ctx: Context, op: dict[str, Any]) -> None:
     """Remove tags from an object; every tag must be present."""
     obj = tag_target(ctx.cluster, op["kind"], op.get("name"))
+    for tag in op.get("tags") or []:
+        validate_tag(tag)
     missing = sorted(set(op.get("tags") or []) - set(obj["tags"]))
     if missing:
         raise OpError(
-            "OpPrereqError", f"Tag(s) {', '.join(repr(t) for t in missing)} not found", "unknown_entity"
+            "OpPrereqError", "Tag(s) " + ", ".join(f"'{t}'" for t in missing) + " not found", "unknown_entity"
         )
     obj["tags"] = [t for t in obj["tags"] if t not in set(op.get("tags") or [])]
     touch(obj)

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.simulator.allocator import pick_nodes
+from fleet.simulator.allocator import instance_spec, pick_nodes
 from fleet.simulator.build import mac_address, make_instance
-from fleet.simulator.effects import Context, OpError, check_memory, effect, get_instance, get_node
+from fleet.simulator.effects import (
+    INSTANCE_DOWN,
+    INSTANCE_NOT_RUNNING,
+    INSTANCE_ONLINE,
+    Context,
+    OpError,
+    check_instance_state,
+    check_memory,
+    dry_run_check,
+    effect,
+    get_instance,
+    get_node,
+)
+from fleet.simulator.effects_config import validate_tag
 from fleet.simulator.state import Cluster, new_uuid, now, touch
 
 
@@ -65,19 +78,40 @@ def _release_ips(cluster: Cluster, inst: dict[str, Any]) -> None:
             cluster.refresh_network(net)
 
 
+def _create_prereq(ctx: Context, op: dict[str, Any]) -> list[str]:
+    """LUInstanceCreate's checks: a new name, valid tags, nodes (given or from hail) within the ipolicy,
+    and the memory to start the instance if asked; returns the nodes."""
+    c = ctx.cluster
+    name = op["instance_name"]
+    if name in c.instances:
+        raise OpError("OpPrereqError", f"Instance '{name}' is already in the cluster", "already_exists")
+    for tag in op.get("tags") or []:
+        validate_tag(tag)
+    nodes = pick_nodes(c, op)
+    if not op.get("pnode"):
+        ctx.log(
+            f" - INFO: Selected nodes for instance {name} via iallocator"
+            f" {op.get('iallocator') or c.info.get('default_iallocator') or 'hail'}: {', '.join(nodes)}"
+        )
+    if op.get("start", True):
+        check_memory(c, nodes[0], instance_spec(c, op).memory, name)
+    return nodes
+
+
+@dry_run_check("OP_INSTANCE_CREATE")
+def create_dry_run(ctx: Context, op: dict[str, Any]) -> list[str]:
+    """A dry-run creation answers the UUIDs of the nodes it would use."""
+    return [ctx.cluster.nodes[n]["uuid"] for n in _create_prereq(ctx, op)]
+
+
 @effect("OP_INSTANCE_CREATE")
 def create(ctx: Context, op: dict[str, Any]) -> list[str]:
     """Add an instance: choose nodes, take IPs from the pools, start it if asked."""
     c = ctx.cluster
     name = op["instance_name"]
-    if name in c.instances:
-        raise OpError("OpPrereqError", f"Instance '{name}' is already in the cluster", "already_exists")
-    nodes = pick_nodes(c, op)
-    be = op.get("beparams") or {}
-    memory = int(be.get("maxmem") or be.get("memory") or c.info["beparams"]["default"]["maxmem"])
-    vcpus = int(be.get("vcpus") or 1)
-    if op.get("start", True):
-        check_memory(c, nodes[0], memory, name)
+    nodes = _create_prereq(ctx, op)
+    spec = instance_spec(c, op)
+    memory, vcpus = spec.memory, spec.vcpus
     group_uuid = c.nodes[nodes[0]]["group.uuid"]
     nics = [_nic(c, spec, group_uuid) for spec in op.get("nics") or []]
     sizes = [int(d.get("size", 0)) for d in op.get("disks") or []]
@@ -128,8 +162,7 @@ def startup(ctx: Context, op: dict[str, Any]) -> None:
     """Start an instance, if its primary node has the memory."""
     c = ctx.cluster
     inst = get_instance(c, op)
-    if inst["admin_state"] == "offline":
-        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    check_instance_state(c, inst, INSTANCE_ONLINE)
     if not inst["oper_state"]:
         check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
     admin = inst["admin_state"] if op.get("no_remember") else "up"
@@ -143,8 +176,8 @@ def shutdown(ctx: Context, op: dict[str, Any]) -> None:
     """Stop an instance."""
     c = ctx.cluster
     inst = get_instance(c, op)
-    if inst["admin_state"] == "offline":
-        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    if not op.get("force"):
+        check_instance_state(c, inst, INSTANCE_ONLINE)
     admin = inst["admin_state"] if op.get("no_remember") else "down"
     c.set_instance_state(inst, admin, False)
     c.refresh_node(inst["pnode"])
@@ -155,8 +188,7 @@ def reboot(ctx: Context, op: dict[str, Any]) -> None:
     """Reboot an instance (a stopped one is started)."""
     c = ctx.cluster
     inst = get_instance(c, op)
-    if inst["admin_state"] == "offline":
-        raise OpError("OpPrereqError", f"Instance '{inst['name']}' is marked to be offline", "wrong_state")
+    check_instance_state(c, inst, INSTANCE_ONLINE)
     if not inst["oper_state"]:
         check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
     c.set_instance_state(inst, "up", True)
@@ -167,10 +199,7 @@ def reboot(ctx: Context, op: dict[str, Any]) -> None:
 def reinstall(ctx: Context, op: dict[str, Any]) -> None:
     """Reinstall the OS of a stopped instance."""
     inst = get_instance(ctx.cluster, op)
-    if inst["oper_state"]:
-        raise OpError(
-            "OpPrereqError", f"Instance '{inst['name']}' is running, cannot reinstall", "wrong_state"
-        )
+    check_instance_state(ctx.cluster, inst, INSTANCE_DOWN, "cannot reinstall")
     if op.get("os_type"):
         inst["os"] = op["os_type"]
     ctx.log(f"Running the instance OS create scripts on {inst['pnode']}")
@@ -203,7 +232,11 @@ def _move_primary(ctx: Context, op: dict[str, Any], verb: str) -> None:
                 and n["group.uuid"] == c.nodes[inst["pnode"]]["group.uuid"]
             )
             if not peers:
-                raise OpError("OpPrereqError", "No target node available", "insufficient_resources")
+                raise OpError(
+                    "OpPrereqError",
+                    "Can't compute nodes using iallocator 'hail': Request failed: Can't find any good node: ",
+                    "insufficient_resources",
+                )
             target = peers[0]
         new_snodes = []
     else:
@@ -236,8 +269,11 @@ def rename(ctx: Context, op: dict[str, Any]) -> str:
     """Rename an instance."""
     c = ctx.cluster
     inst = get_instance(c, op)
+    if c.nodes[inst["pnode"]]["offline"]:
+        raise OpError("OpPrereqError", f"Can't use offline node: {inst['pnode']}", "wrong_state")
+    check_instance_state(c, inst, INSTANCE_NOT_RUNNING, "cannot rename")
     new = op["new_name"]
-    if new in c.instances:
+    if new != inst["name"] and new in c.instances:
         raise OpError("OpPrereqError", f"Instance '{new}' is already in the cluster", "already_exists")
     del c.instances[inst["name"]]
     c.forget(inst["name"])

@@ -7,6 +7,7 @@ give the same fleet: every random choice, UUID and timestamp comes from a per-cl
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import math
 import random
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleet.simulator.build import mac_address, make_group, make_info, make_instance, make_network, make_node
+from fleet.simulator.defaults import RELAXED_IPOLICY
 from fleet.simulator.state import Cluster
 
 TAG_PREFIX = "fleet"
@@ -144,11 +146,18 @@ def _split(total: int, weights: list[float]) -> list[int]:
 
 
 def generate(prof: Profile, seed: int, domain: str = "example.org") -> list[Cluster]:
-    """Build every cluster of a profile."""
-    return [
+    """Build every cluster of a profile. The test profile (`tiny`) has the relaxed instance policy of the
+    real cluster the conformance suite runs against, so that small test instances fit."""
+    clusters = [
         generate_cluster(f"{prof.prefix}{i + 1}.{domain}", i, plan, random.Random(f"{seed}:{i}"), domain)
         for i, plan in enumerate(prof.plans)
     ]
+    if prof.name == "tiny":
+        for cluster in clusters:
+            cluster.info["ipolicy"] = copy.deepcopy(RELAXED_IPOLICY)
+            for group in cluster.groups.values():
+                group["ipolicy"] = copy.deepcopy(RELAXED_IPOLICY)
+    return clusters
 
 
 def _uuid(rng: random.Random) -> str:

@@ -76,7 +76,7 @@ def get_tags(ctx: Ctx) -> list[str]:
 
 def _tags_job(ctx: Ctx, op_id: str) -> int:
     kind, name, _obj = _tag_owner(ctx)
-    tags = ctx.query.getall("tag", [])
+    tags = [t for t in ctx.query.getall("tag", []) if t]  # blank values are dropped, as by parse_qs
     return ctx.submit(op_id, {}, {"kind": kind, "name": name, "tags": list(tags), "dry_run": ctx.dry_run()})
 
 
@@ -147,6 +147,51 @@ def query_fields(ctx: Ctx) -> dict[str, Any]:
 
 FILTER_KEYS = {"priority": 0, "predicates": [], "action": "CONTINUE", "reason": []}
 ACTIONS = ("ACCEPT", "PAUSE", "REJECT", "CONTINUE")
+PREDICATES = ("jobid", "opcode", "reason")
+BINARY = ("==", "<", "<=", ">", ">=", "=~", "=[]")
+
+
+def _unparsable(error: str) -> HttpError:
+    """luxid's refusal of a rule it cannot deserialise, which RAPI passes on as a 502."""
+    return HttpError(502, f"Failed to parse request: {error}")
+
+
+def _normalise(f: Any) -> Any:
+    """A query filter as luxid stores it: `=` becomes `==` and `a != b` becomes `!(a == b)`."""
+    if not isinstance(f, list) or not f or not isinstance(f[0], str):
+        raise _unparsable(f"Invalid filter: {f!r}")
+    op, args = f[0], f[1:]
+    if op in ("&", "|"):
+        return [op, *(_normalise(a) for a in args)]
+    if op == "!" and len(args) == 1:
+        return ["!", _normalise(args[0])]
+    if op == "?" and len(args) == 1:
+        return ["?", args[0]]
+    if op in (*BINARY, "=", "!="):
+        if len(args) != 2:
+            raise _unparsable(
+                f"Cannot deserialise field/value pair, expected [fieldname, value] but got {args!r}"
+            )
+        if op == "!=":
+            return ["!", ["==", *args]]
+        return ["==" if op == "=" else op, *args]
+    raise _unparsable(f"Unknown filter operand '{op}'")
+
+
+def _predicates(value: Any) -> list[list[Any]]:
+    if not isinstance(value, list):
+        raise _unparsable(f"Invalid predicates: {value!r}")
+    out = []
+    for pred in value:
+        if not (isinstance(pred, list) and len(pred) == 2 and pred[0] in PREDICATES):
+            name = pred[0] if isinstance(pred, list) and pred else pred
+            raise _unparsable(
+                f"malformed FilterPredicate: bad parameter list for '{name}' predicate: {pred[1:]!r}"
+                if isinstance(pred, list)
+                else f"malformed FilterPredicate: {pred!r}"
+            )
+        out.append([pred[0], _normalise(pred[1])])
+    return out
 
 
 def _filter_rule(ctx: Ctx, rule_uuid: str) -> dict[str, Any]:
@@ -168,20 +213,20 @@ def _filter_rule(ctx: Ctx, rule_uuid: str) -> dict[str, Any]:
         raise HttpError(400, f"Invalid filter action {action!r}")
     if not isinstance(values["priority"], int) or values["priority"] < 0:
         raise HttpError(400, "Invalid filter priority")
-    reason = [*values["reason"], ["gnt:library:rlib2:filters", "", time.time_ns()]]
+    reason = [*values["reason"], ["luxid", "", time.time_ns()]]
     return {
         "uuid": rule_uuid,
         "watermark": ctx.rt.queue.next_id - 1,
         "priority": values["priority"],
-        "predicates": values["predicates"],
+        "predicates": _predicates(values["predicates"]),
         "action": action,
         "reason_trail": reason,
     }
 
 
 def list_filters(ctx: Ctx) -> list[Any]:
-    """GET /2/filters: uuids and URIs in insertion order, or full rules with bulk=1."""
-    rules = list(ctx.cluster.filters.values())
+    """GET /2/filters: uuids and URIs sorted by uuid, or full rules with bulk=1."""
+    rules = sorted(ctx.cluster.filters.values(), key=lambda r: r["uuid"])
     if ctx.bool_arg("bulk"):
         return rules
     return [{"uuid": r["uuid"], "uri": f"/2/filters/{r['uuid']}"} for r in rules]

@@ -34,9 +34,15 @@ async def cancel_job(ctx: Ctx) -> list[Any]:
 
 
 async def wait_job(ctx: Ctx) -> dict[str, Any]:
-    """GET /2/jobs/J/wait: block up to 10 s until the watched fields change or new log entries appear."""
+    """GET /2/jobs/J/wait: block up to 10 s until the watched fields change or new log entries appear.
+
+    As in Ganeti 3.0.2, a request without a body and an unknown job are server errors (500)."""
+    if ctx.body is None:
+        raise HttpError(500, "'NoneType' object is not subscriptable")
     body = ctx.body_dict()
-    fields = body.get("fields")
+    if "fields" not in body:
+        raise HttpError(400, "Required parameter 'fields' is missing")
+    fields = body["fields"]
     if not isinstance(fields, list):
         raise HttpError(400, "The 'fields' parameter should be a list")
     previous = body.get("previous_job_info")
@@ -47,5 +53,5 @@ async def wait_job(ctx: Ctx) -> dict[str, Any]:
         raise HttpError(400, "The 'previous_log_serial' parameter should be a number")
     job_id = int(ctx.items[0])
     if job_id not in ctx.rt.queue.jobs:
-        raise HttpError(404)
+        raise HttpError(500, "Can't load job file")
     return await ctx.rt.queue.wait_for_change(job_id, fields, previous, serial)

@@ -211,10 +211,8 @@ class JobQueue:
         try:
             if self.rng.random() < self.faults.fail_jobs:
                 raise effects.OpError("OpExecError", "Simulated failure of the job", None)
-            if op.get("dry_run"):
-                result = effects.dry_run_result(self.cluster, op)
-            else:
-                result = effects.apply(effects.Context(self.cluster, self.submit, self._logger(job, i)), op)
+            ctx = effects.Context(self.cluster, self.submit, self._logger(job, i))
+            result = effects.dry_run_result(ctx, op) if op.get("dry_run") else effects.apply(ctx, op)
         except effects.OpError as err:
             job["opstatus"][i] = "error"
             detail = [err.message, err.ecode] if err.ecode else [err.message]

@@ -67,12 +67,47 @@ def _indexed(obj: dict[str, Any], kind: str, attr: str, idx: int) -> tuple[int, 
         "network.name": "networks.names",
     }.get(attr)
     values = obj.get(f"{kind}.{plural}") if plural else None
-    if values is None or idx >= len(values):
+    if values is None or idx >= len(values) or values[idx] is None:
         return RS_UNAVAIL, None
     return RS_NORMAL, values[idx]
 
 
+# Instance fields from the hypervisor of the primary node: no data while that node is offline, unavailable
+# while the instance does not run.
+LIVE_INSTANCE_FIELDS = frozenset({"oper_state", "oper_ram", "oper_vcpus"})
+# Legacy single-value fields that Ganeti reports unavailable when the value is missing (no such disk or NIC,
+# no IP address, no console port).
+UNAVAIL_WHEN_NONE = frozenset(
+    {
+        "ip",
+        "mac",
+        "bridge",
+        "nic_mode",
+        "nic_link",
+        "nic.mode",
+        "nic.link",
+        "nic.bridge",
+        "sda_size",
+        "sdb_size",
+        "network_port",
+    }
+)
+
+
 def _instance_value(cluster: Cluster, inst: dict[str, Any], name: str) -> tuple[int, Any]:
+    status, value = _instance_raw(cluster, inst, name)
+    if status == RS_NORMAL and value is None and name in UNAVAIL_WHEN_NONE:
+        return RS_UNAVAIL, None
+    if name in LIVE_INSTANCE_FIELDS:
+        pnode = cluster.nodes.get(inst["pnode"])
+        if pnode is None or pnode["offline"]:
+            return RS_NODATA, None
+        if value is None:
+            return RS_UNAVAIL, None
+    return status, value
+
+
+def _instance_raw(cluster: Cluster, inst: dict[str, Any], name: str) -> tuple[int, Any]:
     value = inst.get(name, _MISSING)
     if value is not _MISSING and not name.startswith("_"):
         return RS_NORMAL, value
