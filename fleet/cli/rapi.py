@@ -69,7 +69,12 @@ def connection_options(func: F) -> F:
         envvar="FLEET_RAPI_FINGERPRINT",
         help="SHA-256 of the cluster certificate to pin (see `fleet rapi fingerprint`).",
     )
-    @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="Verify against this PEM.")
+    @click.option(
+        "--ca-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Verify against this PEM: a CA (the host name is checked), or the cluster's own rapi.pem "
+        "(trusted as it is, whatever name it carries).",
+    )
     @click.option(
         "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds."
     )

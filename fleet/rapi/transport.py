@@ -7,7 +7,10 @@ TLS is always verified, one of two ways:
   handshake runs without CA checks, then the peer certificate is compared with the pin inside the handshake
   itself, before httpx can write a byte of the request: a wrong certificate never sees the credentials.
 - `CaFile(path)`: ordinary verification against the certificates in a PEM file (a CA, or the server's own
-  certificate), with hostname checking unless disabled.
+  certificate). The host name is checked against a CA's certificates, but not against a file that holds only
+  the server's own certificate (none in it may issue others): that file trusts exactly that certificate, as a
+  pin does, and Ganeti writes `CN=ganeti.example.com` and no subjectAltName into every cluster's `rapi.pem`,
+  so no host name could ever match it. `check_hostname` set to True or False overrides the choice.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import httpx
+from cryptography import x509
 
 from fleet.rapi import errors
 from fleet.rapi.wire import Request, Response
@@ -93,10 +97,15 @@ class Pin:
 
 @dataclass(frozen=True)
 class CaFile:
-    """Trust the certificates in this PEM file (a CA, or the server's certificate itself)."""
+    """Trust the certificates in this PEM file (a CA, or the server's certificate itself).
+
+    `check_hostname=None` (the default) checks the host name unless the file holds only certificates that
+    cannot issue others (no `CA:TRUE`, no `keyCertSign`), such as Ganeti's self-signed `rapi.pem`: its name is
+    always `ganeti.example.com`, and trusting that one certificate is as strict as pinning it.
+    """
 
     path: str
-    check_hostname: bool = True
+    check_hostname: bool | None = None
 
 
 Trust = Pin | CaFile
@@ -220,9 +229,36 @@ def ssl_context(trust: Trust) -> ssl.SSLContext:
     else:
         ctx = ssl.create_default_context(cafile=trust.path)
         ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a server certificate in the file is trusted as is
-        ctx.check_hostname = trust.check_hostname
+        check = trust.check_hostname
+        ctx.check_hostname = check if check is not None else not _holds_only_server_certificates(trust.path)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
+
+
+def _holds_only_server_certificates(path: str) -> bool:
+    """Whether no certificate in the PEM file may issue others (a CA flag or the `keyCertSign` usage).
+
+    A version 1 certificate (Ganeti's `rapi.pem`) has no extensions; OpenSSL would accept it as the issuer of
+    a certificate signed with its key, but that key is the server's own.
+    """
+    with open(path, "rb") as pem:
+        try:
+            certificates = x509.load_pem_x509_certificates(pem.read())
+        except ValueError:
+            return False
+    return bool(certificates) and not any(_may_issue(c) for c in certificates)
+
+
+def _may_issue(certificate: x509.Certificate) -> bool:
+    try:
+        if certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return True
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return False
 
 
 def fetch_fingerprint(host: str, port: int = DEFAULT_PORT, timeout: float = 10.0) -> str:

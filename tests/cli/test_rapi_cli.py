@@ -59,6 +59,16 @@ def test_info_with_a_ca_file(target: RapiTarget) -> None:
     assert json.loads(result.stdout)["name"] == target.name
 
 
+@pytest.mark.real_ganeti
+def test_info_with_a_real_clusters_rapi_pem(real_ganeti: RapiTarget) -> None:
+    # Ganeti's rapi.pem names no host (CN=ganeti.example.com): as a CA file it is trusted as it is.
+    t = real_ganeti
+    args = ["info", "--url", t.url, "--ca-file", t.cert_file, "--user", t.username, "--password", t.password]
+    result = CliRunner().invoke(rapi, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["name"] == t.name
+
+
 def test_instances_nodes_jobs_and_query(target: RapiTarget) -> None:
     listed = json.loads(invoke(target, "instances", "--json").stdout)
     table = invoke(target, "instances")

@@ -134,9 +134,14 @@ def test_filters_crud(target: RapiTarget, unique: str) -> None:
     assert not {first, second, given} & set(ok(r[11]))
 
 
-def test_every_listed_job_has_valid_opcodes(target: RapiTarget) -> None:
-    """VerifyOpInput / VerifyOpResult over the opcodes of the most recent jobs the server lists."""
-    (report,) = batch(target, [call("VerifyJobs", 150)])
+def test_every_listed_job_has_valid_opcodes(target: RapiTarget, unique: str) -> None:
+    """VerifyOpInput / VerifyOpResult over the opcodes of the most recent jobs the server lists (two of them
+    submitted here, so that the check never runs on an empty queue)."""
+    tag = f"verify-{unique}"
+    *_, report = batch(
+        target,
+        [job("AddClusterTags", [tag]), job("DeleteClusterTags", [tag]), call("VerifyJobs", 150)],
+    )
     problems = {job_id: p for job_id, p in ok(report).items() if p}
     assert ok(report), "the server lists no jobs"
     assert problems == {}

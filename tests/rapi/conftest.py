@@ -8,7 +8,8 @@ are parametrized over the simulator and, under the `real_ganeti` marker, a real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,25 @@ class Driver:
 def driver(request: pytest.FixtureRequest) -> Driver:
     """The sync or the async client."""
     return Driver(request.param)
+
+
+def side_by_side(scenario: Callable[[Driver, RapiTarget], None]) -> Callable[[RapiTarget], None]:
+    """Turn `scenario(driver, writable)` into a test that runs it with the sync and the async client at once.
+
+    Each run works on its own objects (named after `driver.kind`). A real cluster takes a second or two per
+    job and runs jobs on different objects in parallel, so the two runs together take little longer than one.
+    """
+
+    def test(writable: RapiTarget) -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [pool.submit(scenario, Driver(kind), writable) for kind in ("sync", "async")]
+            for run in runs:
+                run.result()
+
+    test.__name__ = scenario.__name__
+    test.__qualname__ = scenario.__qualname__
+    test.__doc__ = scenario.__doc__
+    return test
 
 
 def ca_trust(target: RapiTarget) -> Trust:

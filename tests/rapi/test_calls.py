@@ -65,6 +65,40 @@ CASES: list[tuple[Call[Any], str, str, Any]] = [
             "iallocator": "hail",
         },
     ),
+    (  # __version__ is refused inside a multi-alloc instance; Ganeti 3.0 needs each one's hypervisor
+        instances.multi_alloc(
+            [
+                {
+                    **instances.instance_spec("a", disk_template="file", disks=[], hypervisor="kvm"),
+                    "__version__": 1,
+                },
+                instances.instance_spec("b", disk_template="diskless", disks=[]),
+            ],
+            hypervisor="fake",
+        ),
+        "POST",
+        "/2/instances-multi-alloc",
+        {
+            "instances": [
+                {
+                    "mode": "create",
+                    "instance_name": "a",
+                    "disk_template": "file",
+                    "disks": [],
+                    "nics": [{}],
+                    "hypervisor": "kvm",
+                },
+                {
+                    "mode": "create",
+                    "instance_name": "b",
+                    "disk_template": "diskless",
+                    "disks": [],
+                    "nics": [{}],
+                    "hypervisor": "fake",
+                },
+            ],
+        },
+    ),
     (instances.delete("web1"), "DELETE", "/2/instances/web1", None),
     (instances.delete("web1", shutdown_timeout=5), "DELETE", "/2/instances/web1", {"shutdown_timeout": 5}),
     (instances.startup("web1", force=True), "PUT", "/2/instances/web1/startup?force=1", {}),

@@ -118,6 +118,19 @@ def test_ca_file_checks_the_hostname(server: TlsServer, certs: tuple[Cert, Cert]
 
 
 @DRIVERS
+def test_ca_file_with_ganetis_own_certificate_is_trusted_without_a_name(driver: str, tmp_path: Path) -> None:
+    # Ganeti's rapi.pem names no host (CN=ganeti.example.com, no extensions): a file holding only such a
+    # certificate trusts exactly it, like a pin, and the host name is not checked unless asked for.
+    ganeti = make_cert(tmp_path, name="ganeti.example.com", bare=True)
+    with TlsServer(ganeti, answer) as srv:
+        assert call(driver, srv.url, cluster.info(), trust=CaFile(ganeti.cert_file))["name"] == "c1"
+        with pytest.raises(errors.CertificateMismatch, match="verification failed"):
+            call(driver, srv.url, cluster.info(), trust=CaFile(ganeti.cert_file, check_hostname=True))
+        with pytest.raises(errors.CertificateMismatch, match="verification failed"):
+            call(driver, srv.url, cluster.info(), trust=CaFile(make_cert(tmp_path, bare=True).cert_file))
+
+
+@DRIVERS
 def test_black_holed_server_times_out_on_connect(driver: str, certs: tuple[Cert, Cert]) -> None:
     sock, port = black_hole()  # the kernel accepts; nobody ever answers the TLS handshake
     with sock:

@@ -29,16 +29,19 @@ class Cert:
     fingerprint: str
 
 
-def make_cert(directory: Path, name: str = "localhost", *, ip_names: bool = True, ca: bool = True) -> Cert:
-    """A self-signed certificate for `name` (and 127.0.0.1 and ::1 unless not `ip_names`), like Ganeti's
-    rapi.pem; `ca=False` leaves out the CA flag, as a plain leaf certificate."""
+def make_cert(
+    directory: Path, name: str = "localhost", *, ip_names: bool = True, ca: bool = True, bare: bool = False
+) -> Cert:
+    """A self-signed certificate for `name` (and 127.0.0.1 and ::1 unless not `ip_names`); `ca=False` leaves
+    out the CA flag, as a plain leaf certificate; `bare` leaves out every extension, as Ganeti's own rapi.pem
+    (`CN=ganeti.example.com`, no subjectAltName) does."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     ips: list[x509.GeneralName] = []
     if ip_names:
         ips = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -46,10 +49,12 @@ def make_cert(directory: Path, name: str = "localhost", *, ip_names: bool = True
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), *ips]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
     )
+    if not bare:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name), *ips]), critical=False
+        ).add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    cert = builder.sign(key, hashes.SHA256())
     cert_file = directory / f"{name}-{x509.random_serial_number() % 10**6}.pem"
     key_file = cert_file.with_suffix(".key")
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -117,16 +117,32 @@ def multi_alloc(
     specs: Sequence[Mapping[str, object]],
     *,
     iallocator: str | None = None,
+    hypervisor: str | None = None,
     opportunistic_locking: bool | None = None,
     dry_run: bool = False,
     reason: str | None = None,
 ) -> Call[int]:
-    """POST /2/instances-multi-alloc; the job's result holds `jobs`, `allocatable` and `failed`."""
+    """POST /2/instances-multi-alloc; the job's result holds `jobs`, `allocatable` and `failed`.
+
+    Each spec goes in as `instance_spec` builds it: a `__version__` key (which belongs to `create`'s body, and
+    which Ganeti refuses inside a multi-alloc instance with a 400) is left out. `hypervisor` is written into
+    every spec that names none: Ganeti 3.0 does not fill in the cluster's default hypervisor for the
+    instances of a multi-alloc, whose job then fails (OpPrereqError, `Request parameter 'hypervisor' has
+    invalid type`) as soon as the iallocator runs; pass the cluster's `default_hypervisor` from `/2/info`.
+    """
+    instances = [_multi_alloc_instance(s, hypervisor) for s in specs]
     payload = body(
-        {"instances": [dict(s) for s in specs], "iallocator": iallocator},
+        {"instances": instances, "iallocator": iallocator},
         {"opportunistic_locking": opportunistic_locking} if opportunistic_locking is not None else None,
     )
     return _common.job("POST", "/2/instances-multi-alloc", _q(dry_run=dry_run, reason=reason), payload)
+
+
+def _multi_alloc_instance(spec: Mapping[str, object], hypervisor: str | None) -> dict[str, object]:
+    instance = {k: v for k, v in spec.items() if k != "__version__"}
+    if hypervisor is not None and instance.get("hypervisor") is None:
+        instance["hypervisor"] = hypervisor
+    return instance
 
 
 def delete(
