@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import simulator
+from bench import inventory, simulator
 
-BENCHES = {"simulator": simulator.main}
+BENCHES = {"simulator": simulator.main, "inventory": inventory.main}
 
 
 def main() -> None:

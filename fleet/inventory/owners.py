@@ -8,7 +8,7 @@ doesn't know.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -42,22 +42,36 @@ def sync_owners(instances: Iterable[Instance], prefix: str | None = None) -> Own
     Names that match no Fleet user or group are skipped and reported: ownership is granted only to accounts
     that exist, and appears by itself at the next sync once they do.
     """
+    return sync_owner_tags(
+        [(i.pk, i.name, i.tags or []) for i in instances if i.pk is not None], prefix=prefix
+    )
+
+
+def sync_owner_tags(
+    tagged: Iterable[tuple[int, str, Iterable[str]]],
+    prefix: str | None = None,
+    fresh: Collection[int] = frozenset(),
+) -> OwnerReport:
+    """:func:`sync_owners` for ``(pk, name, tags)`` of saved instances, as the sync has them at hand.
+
+    ``fresh`` names instances known to have no owner rows yet (just created): their rows are not looked up.
+    """
     prefix = prefix or settings.FLEET_TAG_PREFIX
-    instances = [instance for instance in instances if instance.pk is not None]
     wanted_users: dict[int, set[str]] = {}
     wanted_groups: dict[int, set[str]] = {}
     malformed: list[tuple[str, str]] = []
-    for instance in instances:
-        owners = owners_from_tags(instance.tags or [], prefix)
-        wanted_users[instance.pk] = set(owners.users)
-        wanted_groups[instance.pk] = set(owners.groups)
-        malformed.extend((instance.name, tag) for tag in owners.malformed)
+    for pk, name, tags in tagged:
+        owners = owners_from_tags(tags, prefix)
+        wanted_users[pk] = set(owners.users)
+        wanted_groups[pk] = set(owners.groups)
+        malformed.extend((name, tag) for tag in owners.malformed)
 
     user_model = get_user_model()
     user_names = set().union(*wanted_users.values()) if wanted_users else set()
     group_names = set().union(*wanted_groups.values()) if wanted_groups else set()
     user_ids = _ids_by_name(user_model._default_manager, user_model.USERNAME_FIELD, user_names)
     group_ids = _ids_by_name(Group.objects, "name", group_names)
+    known = [pk for pk in wanted_users if pk not in fresh]
 
     with transaction.atomic():
         added_u, removed_u = _replace(
@@ -69,7 +83,7 @@ def sync_owners(instances: Iterable[Instance], prefix: str | None = None) -> Own
                 for name in names
                 if name in user_ids
             },
-            list(wanted_users),
+            known,
         )
         added_g, removed_g = _replace(
             InstanceGroupOwner,
@@ -80,7 +94,7 @@ def sync_owners(instances: Iterable[Instance], prefix: str | None = None) -> Own
                 for name in names
                 if name in group_ids
             },
-            list(wanted_groups),
+            known,
         )
     return OwnerReport(
         added=added_u + added_g,
@@ -105,7 +119,8 @@ def _replace(
     wanted: set[tuple[int, int]],
     instance_ids: Sequence[int],
 ) -> tuple[int, int]:
-    """Rewrite the owner rows of ``instance_ids`` to the ``wanted`` (instance, owner) id pairs.
+    """Rewrite the owner rows of ``instance_ids`` to the ``wanted`` (instance, owner) id pairs; the instances
+    of ``wanted`` not in ``instance_ids`` have no owner rows yet.
 
     Returns (added, removed).
     """

@@ -4,8 +4,8 @@ A :class:`Snapshot` is what one pass fetched: all groups, nodes and networks, an
 full pass) or the instances a finished job touched (a partial pass), plus the jobs Ganeti reports.
 :func:`apply` writes it in one transaction: rows whose change markers (``serial_no``, ``mtime``) and live
 columns match the stored ones are not touched, changed rows are written with ``bulk_update``, new ones with
-``bulk_create``, and rows of objects that vanished are deleted. A pass that finds nothing changed writes
-no row.
+``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted. A pass that finds
+nothing changed writes no row.
 
 One cluster is only ever applied by the loop that owns it (``fleet.sync.loop``), so two applies of the same
 cluster never overlap.
@@ -22,15 +22,14 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection, Nic, Node, NodeGroup
-from fleet.inventory.owners import sync_owners
+from fleet.inventory.owners import sync_owner_tags
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import Job
-from fleet.sync import rows
+from fleet.sync import bulk, rows
 from fleet.sync.rows import Record
 
 __all__ = ["JobCursor", "Snapshot", "Stats", "apply", "job_cursor", "job_info"]
 
-BATCH = 500  # rows per bulk statement; keeps SQLite under its bound on query parameters
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
 
@@ -134,6 +133,16 @@ class _Diff:
     pks: dict[str, int] = field(default_factory=dict)  # key (uuid or name) -> pk, of every row kept
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A row created (``new``) or rewritten because its markers moved: its pk, its values, its record."""
+
+    pk: int
+    values: dict[str, Any]
+    record: Record
+    new: bool
+
+
 def _key(uuid: Any, name: str) -> str:
     return str(uuid) if uuid else name
 
@@ -173,27 +182,35 @@ def _write(
     stats: Stats,
     kind: str,
     delete: bool = True,
-) -> list[M]:
+    keep_raw: bool = True,
+) -> list[_Written]:
     """Create, update and (unless ``delete`` is False) delete rows as ``diff`` says; returns the rows created
-    and fully updated, with their pks, for the caller to write their dependents."""
-    created = [model(cluster_id=cluster_id, raw=dict(rec), synced_at=now, **v) for v, rec in diff.created]
-    if created:
-        model._default_manager.bulk_create(created, batch_size=BATCH)
-        for obj, (values, _) in zip(created, diff.created, strict=True):
-            diff.pks[_key(values["uuid"], values["name"])] = obj.pk  # type: ignore[attr-defined]
+    and fully updated, with their pks, for the caller to write their dependents. ``keep_raw`` stores each
+    RAPI record in ``raw``; without it ``raw`` is cleared."""
+
+    def raw(rec: Record) -> dict[str, Any] | None:
+        return dict(rec) if keep_raw else None
+
+    pks = bulk.insert(
+        model, [{"cluster_id": cluster_id, "raw": raw(rec), "synced_at": now, **v} for v, rec in diff.created]
+    )
+    written = [_Written(pk, v, rec, True) for pk, (v, rec) in zip(pks, diff.created, strict=True)]
+    for row in written:
+        diff.pks[_key(row.values["uuid"], row.values["name"])] = row.pk
     changed = [
-        model(pk=pk, cluster_id=cluster_id, raw=dict(rec), synced_at=now, **v) for pk, v, rec in diff.changed
+        model(pk=pk, cluster_id=cluster_id, raw=raw(rec), synced_at=now, **v) for pk, v, rec in diff.changed
     ]
     if changed:
         columns = [*diff.changed[0][1], "raw", "synced_at"]
-        model._default_manager.bulk_update(changed, columns, batch_size=BATCH)
+        model._default_manager.bulk_update(changed, columns, batch_size=bulk.BATCH)
+    written += [_Written(pk, v, rec, False) for pk, v, rec in diff.changed]
     live = [model(pk=pk, synced_at=now, **v) for pk, v in diff.live]
     if live:
-        model._default_manager.bulk_update(live, [*compared, "synced_at"], batch_size=BATCH)
-    stats.count(kind, created=len(created), updated=len(changed) + len(live))
+        model._default_manager.bulk_update(live, [*compared, "synced_at"], batch_size=bulk.BATCH)
+    stats.count(kind, created=len(pks), updated=len(changed) + len(live))
     if delete:
         _delete(model, diff.vanished, stats, kind)
-    return [*created, *changed]
+    return written
 
 
 def _delete(model: type[models.Model], pks: Sequence[int], stats: Stats, kind: str) -> None:
@@ -325,40 +342,47 @@ def _instances(
             for pk, name in Instance.objects.filter(pk__in=diff.vanished).values_list("pk", "name")
             if name in snap.instance_scope
         ]
-    written = _write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances")
+    # Instances keep no copy of the RAPI record: tens of thousands of them would cost more to write than
+    # everything else the sync does. Nodes, groups and networks, a few dozen per cluster, keep theirs.
+    written = _write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances", keep_raw=False)
     if written:
-        _instance_dependents(written, {r["name"]: r for r in records}, node_pks, network_pks, stats)
+        _instance_dependents(written, node_pks, network_pks, stats)
 
 
 def _instance_dependents(
-    instances: Sequence[Instance],
-    records: Mapping[str, Record],
+    instances: Sequence[_Written],
     node_pks: Mapping[str, int],
     network_pks: Mapping[str, int],
     stats: Stats,
 ) -> None:
     """Rewrite the NICs, secondary nodes and owners of instances that were created or changed."""
-    pks = [i.pk for i in instances]
     secondary = Instance.secondary_nodes.through
     old_nics = old_links = 0
-    for chunk in _chunks(pks):
+    for chunk in _chunks([i.pk for i in instances if not i.new]):
         old_nics += Nic.objects.filter(instance_id__in=chunk).delete()[0]
         old_links += secondary.objects.filter(instance_id__in=chunk).delete()[0]
-    nics = [
-        Nic(instance_id=i.pk, **values)
-        for i in instances
-        for values in rows.nic_values(records[i.name], network_pks)
-    ]
-    Nic.objects.bulk_create(nics, batch_size=BATCH)
-    links = [
-        secondary(instance_id=i.pk, node_id=node_id)
-        for i in instances
-        for node_id in rows.secondary_nodes(records[i.name], node_pks)
-    ]
-    secondary.objects.bulk_create(links, batch_size=BATCH)
+    nics = bulk.insert(
+        Nic,
+        [
+            {"instance_id": i.pk, **values}
+            for i in instances
+            for values in rows.nic_values(i.record, network_pks)
+        ],
+    )
+    links = bulk.insert(
+        secondary,
+        [
+            {"instance_id": i.pk, "node_id": node_id}
+            for i in instances
+            for node_id in rows.secondary_nodes(i.record, node_pks)
+        ],
+    )
     stats.count("nics", created=len(nics), deleted=old_nics)
     stats.count("secondary_nodes", created=len(links), deleted=old_links)
-    report = sync_owners(instances)
+    report = sync_owner_tags(
+        [(i.pk, i.values["name"], i.values["tags"]) for i in instances],
+        fresh=frozenset(i.pk for i in instances if i.new),
+    )
     stats.count("owners", created=report.added, deleted=report.removed)
 
 
@@ -386,9 +410,9 @@ def _jobs(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: S
             job.updated_at = now  # bulk_update does not apply auto_now
             changed.append(job)
             fields.update(updated)
-    Job.objects.bulk_create(new, batch_size=BATCH)
+    Job.objects.bulk_create(new, batch_size=bulk.BATCH)
     if changed:
-        Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=BATCH)
+        Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=bulk.BATCH)
     stats.count("jobs", created=len(new), updated=len(changed))
 
 

@@ -3,76 +3,13 @@ restart, follows it to its end and resyncs the instance."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from fleet.rapi import Credentials, Pin, RapiClient, instances
 from tests.conftest import Simulated
-from tests.sync.conftest import set_faults
-
-FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of the worker's own: a SQLite file, or a fresh PostgreSQL database when the suite runs on
-    PostgreSQL (FLEET_DATABASE_URL)."""
-    url = os.environ.get("FLEET_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'fleet.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"fleet_worker_{uuid.uuid4().hex[:8]}"
-    server = url.rsplit("/", 1)[0]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-class Fleet:
-    """Runs `fleet` commands against one database."""
-
-    def __init__(self, database_url: str, data_dir: Path) -> None:
-        self.env = {
-            **os.environ,
-            "FLEET_DATABASE_URL": database_url,
-            "FLEET_SECRET_KEY": "worker-process-test-secret-key-0123456789-abcdefghijklmnop",
-            "FLEET_CREDENTIALS_KEY": "ZmxlZXQtdGVzdC1rZXktbm90LWZvci1wcm9kdWN0aW8=",
-            "FLEET_DATA_DIR": str(data_dir),
-        }
-        self.env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run([*FLEET, *args], env=self.env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def start(self, log: Path, *args: str) -> subprocess.Popen[bytes]:
-        with open(log, "wb") as out:
-            return subprocess.Popen([*FLEET, *args], env=self.env, stdout=out, stderr=subprocess.STDOUT)
-
-    def python(self, code: str) -> str:
-        return self.run("manage", "shell", "--no-imports", "-c", code).strip()
-
-
-def wait_for_text(path: Path, text: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in (path.read_text() if path.exists() else ""):
-        assert time.monotonic() < deadline, f"{text!r} not in {path.read_text()}"
-        time.sleep(0.1)
+from tests.sync.conftest import Fleet, set_faults, wait_for_text
 
 
 def test_a_killed_worker_resumes_its_job_on_restart(
@@ -82,10 +19,7 @@ def test_a_killed_worker_resumes_its_job_on_restart(
     target = sim.targets[0]
     fleet = Fleet(database_url, tmp_path)
     fleet.run("manage", "migrate", "-v", "0")
-    fleet.run(
-        "cluster", "add", target.url, "--user", target.username, "--password", target.password,
-        "--fingerprint", target.fingerprint,
-    )  # fmt: skip
+    fleet.add_cluster(target)
     fleet.run("worker", "--once")
     name = fleet.python(
         "from fleet.inventory.models import Instance;"

@@ -9,7 +9,9 @@ class GanetiObject(models.Model):
     """Abstract base of the rows that mirror one Ganeti object of one cluster.
 
     ``serial_no`` and ``mtime`` are Ganeti's own and let the sync skip unchanged objects; ``raw`` keeps the
-    last RAPI reply for debugging only: nothing reads it to make a decision.
+    last RAPI reply for debugging only: nothing reads it to make a decision. The sync fills it for groups,
+    nodes and networks, not for instances: tens of thousands of copies of RAPI's reply would cost more to
+    write than everything else a sync does; the cluster itself has the live record.
     """
 
     uuid = models.UUIDField(null=True, blank=True, help_text="Ganeti's UUID of the object.")
