@@ -74,7 +74,7 @@ class Stack:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`fleet demo --profile tiny` on a free port, until the session ends."""
     state_dir = tmp_path_factory.mktemp("demo")
@@ -113,7 +113,7 @@ class Truth:
     user_names: list[str]  # what the demo user may see, by the access policy
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def truth(stack: Stack) -> Truth:
     user = stack.user["username"]
     facts = stack.query(
@@ -133,13 +133,15 @@ def truth(stack: Stack) -> Truth:
     return Truth(**facts)
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API runs an event loop in this thread for as long as it lives: it must end with the
+# browser tests, or every later test that starts a loop of its own (asyncio.run, Django's async checks) fails.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/bootstrap (apt-get install chromium)"
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
