@@ -193,6 +193,28 @@ def test_row_shows_the_talks_columns(login) -> None:
         assert text in body, text
 
 
+def test_network_and_owner_cells(login, scenario: Scenario) -> None:
+    """Each NIC on its own line, as ip@network (a link), ip@link or link; users, then groups; all escaped."""
+    instance = factories.instance(
+        scenario.alpha, "cells.example.org", tags=["fleet:user:alice", "fleet:group:ops", "fleet:user:root"]
+    )
+    instance.nics.create(index=0, ip="10.9.9.1", network_name="net <a&b>")
+    instance.nics.create(index=1, network_name="bare")
+    instance.nics.create(index=2, ip="10.9.9.3", link="br<0>")
+    instance.nics.create(index=3, ip="10.9.9.4")
+    instance.nics.create(index=4, link="br9")
+    sync_owners(Instance.objects.all())
+    body = login("root").get("/?q=cells.example").content.decode()
+    assert (
+        '<td><a href="?network=net%20%3Ca%26b%3E">10.9.9.1@net &lt;a&amp;b&gt;</a><br>'
+        '<a href="?network=bare">bare</a><br>10.9.9.3@br&lt;0&gt;<br>10.9.9.4<br>br9</td>'
+    ) in body
+    assert (
+        '<td><a href="?owner=alice">alice</a> <a href="?owner=root">root</a> '
+        '<a href="?owner=ops" class="group">ops</a> </td>'
+    ) in body
+
+
 def test_names_and_descriptions_are_escaped(login, scenario: Scenario) -> None:
     factories.instance(scenario.alpha, "<img src=x onerror=alert(1)>.example.org", tags=["fleet:user:alice"])
     sync_owners(Instance.objects.all())

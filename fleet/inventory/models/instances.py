@@ -130,7 +130,8 @@ class Instance(GanetiObject):
             models.UniqueConstraint(fields=["cluster", "uuid"], name="instance_unique_uuid"),
         ]
         indexes = [
-            models.Index(fields=["name"], name="instance_name_idx"),
+            # The list's order; on PostgreSQL a search and a count by status or cluster read only this index.
+            models.Index(fields=["name", "id"], include=["status", "cluster"], name="instance_name_idx"),
             models.Index(fields=["status", "name"], name="instance_status_idx"),
             models.Index(fields=["memory"], name="instance_memory_idx"),
             models.Index(fields=["vcpus"], name="instance_vcpus_idx"),

@@ -16,6 +16,7 @@ from fleet.access.tags import Flag, flags_from_tags
 from fleet.inventory.filtersets import InstanceFilterSet
 from fleet.inventory.models import Cluster, Instance, InstanceStatus, Nic
 from fleet.jobs.models import Job
+from fleet.web import tables
 from fleet.web.views.base import DetailPage, ListPage
 
 LIST_FIELDS = (
@@ -62,9 +63,14 @@ def instance_list_queryset() -> Any:
             Prefetch(
                 "nics",
                 Nic.objects.only("instance_id", "index", "ip", "network_name", "link").order_by("index"),
+                to_attr="nic_list",
             ),
-            Prefetch("owner_users", user_model.objects.only("pk", user_model.USERNAME_FIELD)),
-            Prefetch("owner_groups", Group.objects.only("pk", "name")),
+            Prefetch(
+                "owner_users",
+                user_model.objects.only("pk", user_model.USERNAME_FIELD),
+                to_attr="owner_user_list",
+            ),
+            Prefetch("owner_groups", Group.objects.only("pk", "name"), to_attr="owner_group_list"),
         )
         .order_by("name", "pk")
     )
@@ -81,7 +87,7 @@ class InstanceList(ListPage):
 
     def decorate(self, rows: list[Instance]) -> list[Instance]:
         for row in rows:
-            row.badges = badges(row)  # type: ignore[attr-defined]
+            row.html = tables.instance_row(row, badges(row))  # type: ignore[attr-defined]
         return rows
 
     def extra_context(self, filterset: Any, page: Page[Any] | None) -> dict[str, Any]:
