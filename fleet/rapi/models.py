@@ -390,33 +390,45 @@ def parse_fields(data: Any) -> list[FieldDef]:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """A query2 answer: the field definitions and, per row, a `(status, value)` pair per field."""
+    """A query2 answer: the field definitions and, per row, a `[status, value]` pair per field.
+
+    `parse` reads each row once, straight into its record (field name to value), since that is what the
+    sync worker reads for tens of thousands of rows; `rows` gives the `(status, value)` pairs on demand.
+    """
 
     fields: list[FieldDef]
-    rows: list[list[tuple[int, Any]]]
+    cells: list[list[Any]] = field(repr=False)
+    """Per row, the `[status, value]` pairs as Ganeti sent them (each checked to be a pair)."""
+    _records: list[dict[str, Any]] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: Any) -> QueryResult:
         """Read `{"fields": [...], "data": [[[status, value], ...], ...]}`."""
         raw = as_dict(data)
         fields = parse_fields(raw)
-        rows = []
-        for row in as_list(raw["data"]):
-            cells = [(int(status), value) for status, value in (as_list(c) for c in as_list(row))]
-            if len(cells) != len(fields):
-                raise UnexpectedResponse(f"query row has {len(cells)} values for {len(fields)} fields")
-            rows.append(cells)
-        return cls(fields, rows)
+        names = [f.name for f in fields]
+        width = len(names)
+        rows = as_list(raw["data"])
+        records = []
+        for row in rows:
+            if type(row) is not list or len(row) != width:
+                count = len(row) if isinstance(row, list) else type(row).__name__
+                raise UnexpectedResponse(f"query row has {count} values for {width} fields")
+            # One pass per row: the unpacking checks that every cell is a pair.
+            records.append({n: (v if s == RS_NORMAL else None) for n, (s, v) in zip(names, row, strict=True)})
+        return cls(fields, rows, records)
 
     @property
     def names(self) -> list[str]:
         """The field names, in the order asked for."""
         return [f.name for f in self.fields]
 
+    @property
+    def rows(self) -> list[list[tuple[int, Any]]]:
+        """Per row, a `(status, value)` pair per field."""
+        return [[(int(status), value) for status, value in row] for row in self.cells]
+
     def records(self) -> list[dict[str, Any]]:
-        """One dict per row, field name to value; values without a normal status become None."""
-        names = self.names
-        return [
-            {n: (v if status == RS_NORMAL else None) for n, (status, v) in zip(names, row, strict=True)}
-            for row in self.rows
-        ]
+        """One dict per row, field name to value; values without a normal status become None. The dicts are
+        built once, by `parse`: callers share them."""
+        return list(self._records)

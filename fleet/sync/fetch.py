@@ -1,5 +1,11 @@
 """Reading one cluster over RAPI for a pass: the bulk query2 requests, sent concurrently, parsed later.
 
+A full pass reads instances in two steps. :func:`fetch_full` asks for groups, nodes, networks and jobs in
+full, but for instances only their change markers and live fields (:data:`INSTANCE_MARKER_FIELDS`); the loop
+compares those with the stored rows, and :func:`fetch_instances` then asks for the full records of only the
+instances that are new or whose markers moved (by name, in batches; or all of them, when most changed). At
+rest a pass thus moves a few bytes per instance, not every instance's disks, NICs and parameters.
+
 The answers come back as raw bodies; :meth:`Fetched.parse` turns them into a
 :class:`~fleet.sync.snapshot.Snapshot`. The loop parses and writes under the worker's gate, so that many
 clusters fetching at once hold bytes, not tens of thousands of parsed dicts each.
@@ -10,14 +16,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet.rapi import AsyncRapiClient, Call, QueryResult, Response, cluster, fields, qfilter, query
 from fleet.rapi.endpoints.query import Resource
+from fleet.sync import rows
 from fleet.sync.snapshot import JobCursor, Snapshot
 
-__all__ = ["REQUESTS_PER_FULL_PASS", "Fetched", "fetch_full", "fetch_partial", "job_filter"]
+__all__ = [
+    "FETCH_ALL_ABOVE",
+    "INSTANCE_MARKER_FIELDS",
+    "NAMES_PER_REQUEST",
+    "REQUESTS_PER_FULL_PASS",
+    "Fetched",
+    "fetch_full",
+    "fetch_instances",
+    "fetch_partial",
+    "job_filter",
+]
 
 _RESOURCES: dict[str, tuple[Resource, tuple[str, ...]]] = {
     "groups": ("group", fields.GROUP_FIELDS),
@@ -26,7 +43,12 @@ _RESOURCES: dict[str, tuple[Resource, tuple[str, ...]]] = {
     "instances": ("instance", fields.INSTANCE_FIELDS),
     "jobs": ("job", fields.JOB_FIELDS),
 }
-REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resource
+INSTANCE_MARKER_FIELDS: tuple[str, ...] = ("name", "uuid", *rows.MARKERS, *rows.INSTANCE_LIVE, "pnode")
+"""What the first step of a full pass reads of every instance: identity, change markers, and the fields
+Ganeti changes without bumping ``serial_no`` (run state; the primary node, which may be a new row)."""
+REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resource, at rest (jobs first)
+NAMES_PER_REQUEST = 100  # instances asked for by name in one query2 request
+FETCH_ALL_ABOVE = 500  # more changed instances than this (or than half): the loop asks for every instance
 _MAX_LISTED_JOBS = 50  # beyond this many unfinished jobs, ask for every job from the oldest of them
 
 
@@ -38,20 +60,28 @@ class Fetched:
     answers: Mapping[str, tuple[Call[QueryResult], Response]]
     instance_scope: frozenset[str] | None
     latency: float
+    markers_only: bool = False  # a full pass's first step: "instances" holds INSTANCE_MARKER_FIELDS only
 
     def parse(self) -> Snapshot:
-        """The snapshot these answers describe (CPU work: run it off the event loop)."""
+        """The snapshot these answers describe (CPU work: run it off the event loop). For a first step,
+        the instances are in ``instance_markers`` and ``instances`` is empty until the second step."""
         records = {kind: call.result(response).records() for kind, (call, response) in self.answers.items()}
         info = None if self.info is None else self.info[0].result(self.info[1])
+        instances = records["instances"]
         return Snapshot(
             info=info,
             groups=records["groups"],
             nodes=records["nodes"],
             networks=records["networks"],
-            instances=records["instances"],
+            instances=[] if self.markers_only else instances,
             jobs=records.get("jobs", []),
             instance_scope=self.instance_scope,
+            instance_markers=instances if self.markers_only else None,
         )
+
+    def instances(self) -> list[dict[str, Any]]:
+        """The instance records of answers from :func:`fetch_instances`, every batch's."""
+        return [rec for call, response in self.answers.values() for rec in call.result(response).records()]
 
 
 def job_filter(cursor: JobCursor) -> qfilter.Filter | None:
@@ -66,13 +96,40 @@ def job_filter(cursor: JobCursor) -> qfilter.Filter | None:
     return qfilter.or_(newer, *(qfilter.eq("id", job_id) for job_id in cursor.unfinished))
 
 
-async def fetch_full(client: AsyncRapiClient, cursor: JobCursor) -> Fetched:
-    """What a full pass needs: /2/info, groups, nodes, networks, every instance, the jobs of ``cursor``."""
+async def fetch_full(client: AsyncRapiClient, cursor: JobCursor, markers: bool = True) -> Fetched:
+    """A full pass's first step: /2/info, groups, nodes, networks, the jobs of ``cursor``, and the markers
+    and live fields of every instance; or, without ``markers`` (nothing stored to compare with), every
+    instance in full, in one step."""
     calls: dict[str, Call[QueryResult]] = {
         kind: query.run(resource, names, job_filter(cursor) if kind == "jobs" else None)
         for kind, (resource, names) in _RESOURCES.items()
     }
-    return await _send(client, cluster.info(), calls, None)
+    if markers:
+        calls["instances"] = query.run("instance", INSTANCE_MARKER_FIELDS)
+    # Jobs first: Ganeti ends a job after its changes are in the configuration, so every job this pass
+    # sees final has its effects in the objects read next. (A job that ended unseen by the follower is
+    # not followed, so nothing else would resync what it touched before the next pass.)
+    jobs = await _send(client, None, {"jobs": calls.pop("jobs")}, None)
+    fetched = await _send(client, cluster.info(), calls, None)
+    answers = {**fetched.answers, **jobs.answers}
+    return replace(fetched, answers=answers, markers_only=markers, latency=min(jobs.latency, fetched.latency))
+
+
+async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None) -> Fetched:
+    """A full pass's second step: the full records of the named instances (in batches of
+    :data:`NAMES_PER_REQUEST`), or of every instance (None). Read them with :meth:`Fetched.instances`."""
+    resource, columns = _RESOURCES["instances"]
+    calls: dict[str, Call[QueryResult]] = {}
+    if names is None:
+        calls["all"] = query.run(resource, columns)
+    else:
+        wanted = sorted(names)
+        for start in range(0, len(wanted), NAMES_PER_REQUEST):
+            batch = wanted[start : start + NAMES_PER_REQUEST]
+            calls[f"batch {start}"] = query.run(resource, columns, qfilter.any_of("name", batch))
+    if not calls:
+        return Fetched(None, {}, None, 0.0)
+    return await _send(client, None, calls, None)
 
 
 async def fetch_partial(client: AsyncRapiClient, names: Collection[str]) -> Fetched:

@@ -4,6 +4,12 @@ Everything the worker writes about a cluster goes through its loop, one step at 
 final state of followed jobs and the resyncs they trigger. So two writes of the same cluster never overlap,
 by construction. The RAPI requests run on the event loop; parsing and database writes run on the worker's
 database threads (:class:`Database`), so that a slow cluster, or a large one, holds up no other cluster.
+
+A full pass has two steps (``fleet.sync.fetch``): the markers and live fields of every instance, compared
+with the stored rows, then the full records of only the instances that changed, written in one transaction
+with everything else. Job follow-ups (the final state of a job, the resync of what it touched) go before
+the next full pass and run on a database thread of their own, so they never queue behind other clusters'
+passes.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
 
 from django.db import close_old_connections, connections, transaction
@@ -25,7 +31,7 @@ from fleet.rapi import AsyncRapiClient, RapiError
 from fleet.rapi.errors import JobNotFound
 from fleet.sync import follower, health, snapshot
 from fleet.sync.connect import Connection
-from fleet.sync.fetch import Fetched, fetch_full, fetch_partial
+from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_partial
 
 __all__ = ["ClusterLoop", "Database", "LoopSettings"]
 
@@ -34,8 +40,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_INTERVAL = 10.0
-"""Seconds between full passes: a pass sends REQUESTS_PER_FULL_PASS (6) requests, so a cluster at rest sees
-about 0.6 requests per second, and a change made outside Fleet shows up within 10 s."""
+"""Seconds between full passes: a pass at rest sends REQUESTS_PER_FULL_PASS (6) requests, so a cluster at
+rest sees about 0.6 requests per second, and a change made outside Fleet shows up within 10 s."""
 
 
 @dataclass(frozen=True)
@@ -50,40 +56,80 @@ class LoopSettings:
 class Database:
     """Runs ORM work on a few threads of its own, never on the event loop.
 
-    Each thread keeps its Django connection; a connection that broke is replaced before the next call. On
-    SQLite one thread does everything (SQLite has one writer at a time anyway).
+    Each thread keeps its Django connection; a connection that broke is replaced before the next call.
+    :meth:`urgent` work (job follow-ups: small, and waited for by a user) has a thread of its own unless
+    ``urgent_thread`` is False. On SQLite one thread does everything (SQLite has one writer at a time
+    anyway).
     """
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, urgent_thread: bool = True) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fleet-db")
+        self._urgent = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-db-urgent") if urgent_thread else None
+        )
         self.threads = threads
 
     @classmethod
     def for_default(cls, threads: int = 4) -> Database:
-        """One thread on SQLite, ``threads`` otherwise."""
-        return cls(1 if connections["default"].vendor == "sqlite" else threads)
+        """One thread on SQLite, ``threads`` and one for urgent work otherwise."""
+        if connections["default"].vendor == "sqlite":
+            return cls(1, urgent_thread=False)
+        return cls(threads)
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``func(*args, **kwargs)`` on a database thread."""
+        return await self._run(self._pool, func, *args, **kwargs)
 
+    async def urgent(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``func(*args, **kwargs)`` on the urgent thread, ahead of whatever queues for the others."""
+        return await self._run(self._urgent or self._pool, func, *args, **kwargs)
+
+    @staticmethod
+    async def _run(pool: ThreadPoolExecutor, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         def call() -> T:
             close_old_connections()
             return func(*args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
 
     def close(self) -> None:
         """Close the threads' connections and stop the threads."""
         for _ in range(self.threads):
             self._pool.submit(connections.close_all)
         self._pool.shutdown(wait=True)
+        if self._urgent is not None:
+            self._urgent.submit(connections.close_all)
+            self._urgent.shutdown(wait=True)
+
+
+def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, set[str]]:
+    """Parse a full pass's first answers; return them and the names of the instances that changed."""
+    snap = fetched.parse()
+    assert snap.instance_markers is not None
+    return snap, snapshot.changed_instances(cluster_id, snap.instance_markers)
+
+
+def _pass_start(cluster_id: int) -> tuple[snapshot.JobCursor, bool]:
+    """What a full pass needs to know first: the job cursor, and whether any instance is stored."""
+    return snapshot.job_cursor(cluster_id), snapshot.has_instances(cluster_id)
 
 
 def _full_step(
-    cluster_id: int, fetched: Fetched, outcome_start: dt.datetime, latency: float, timeout: float
+    cluster_id: int,
+    first: snapshot.Snapshot | Fetched,
+    details: Fetched | None,
+    outcome_start: dt.datetime,
+    latency: float,
+    timeout: float,
 ) -> snapshot.Stats:
-    """Parse a full pass's answers, write them and record the cluster's health, in one transaction."""
-    snap = fetched.parse()
+    """Parse what is left of a full pass's answers, write the pass and record the cluster's health, in one
+    transaction: ``first`` is the parsed first step and ``details`` the instance records that followed, or
+    ``first`` holds every answer of a one-step pass (and ``details`` is None)."""
+    if isinstance(first, Fetched):
+        snap = first.parse()
+    else:
+        assert details is not None
+        snap = replace(first, instances=details.instances())
     now = timezone.now()
     with transaction.atomic():
         stats = snapshot.apply(cluster_id, snap, now)
@@ -106,11 +152,13 @@ class ClusterLoop:
         gate: asyncio.Semaphore,
         settings: LoopSettings,
         clock: Callable[[], float] = time.monotonic,
+        fetch_gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.cluster_id = cluster_id
         self.name = f"cluster {cluster_id}"
         self.db = db
         self.gate = gate  # bounds how many clusters parse and write at once (memory)
+        self.fetch_gate = fetch_gate  # bounds how many clusters read every instance in full at once (memory)
         self.settings = settings
         self.clock = clock
         self.failures = 0
@@ -136,13 +184,13 @@ class ClusterLoop:
                 await self._sleep_until(next_full)
                 if self._stopping.is_set():
                     break
-                if self.clock() >= next_full or self._dirty_all:
+                if self._dirty and not self._dirty_all:
+                    await self.resync()  # a followed job's end goes before the next full pass
+                elif self.clock() >= next_full or self._dirty_all:
                     started = self.clock()
                     ok = await self.full_pass()
                     delay = health.backoff(self.failures, self.settings.interval, self.settings.max_backoff)
                     next_full = (started if ok else self.clock()) + delay
-                elif self._dirty:
-                    await self.resync()
         finally:
             await self._shutdown()
 
@@ -185,11 +233,31 @@ class ClusterLoop:
             if connection is None or connection.offline:
                 return True
             assert self._client is not None
-            cursor = await self.db.run(snapshot.job_cursor, self.cluster_id)
-            fetched = await fetch_full(self._client, cursor)
+            cursor, stored = await self.db.run(_pass_start, self.cluster_id)
+            if stored:
+                fetched = await fetch_full(self._client, cursor)
+            else:  # nothing stored to compare with: every instance in full, at once
+                async with self.fetch_gate or contextlib.nullcontext():
+                    fetched = await fetch_full(self._client, cursor, markers=False)
+            first: snapshot.Snapshot | Fetched = fetched
+            details = None  # nothing stored: every instance was read in full at once
+            if stored:
+                first, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
+                assert first.instance_markers is not None
+                if len(changed) > min(FETCH_ALL_ABOVE, len(first.instance_markers) // 2):
+                    first = replace(first, instance_markers=None)  # most changed: read every instance in full
+                    details = await fetch_instances(self._client, None)
+                else:
+                    details = await fetch_instances(self._client, changed)
             async with self.gate:
                 stats = await self.db.run(
-                    _full_step, self.cluster_id, fetched, started_at, fetched.latency, connection.timeout
+                    _full_step,
+                    self.cluster_id,
+                    first,
+                    details,
+                    started_at,
+                    fetched.latency,
+                    connection.timeout,
                 )
         except Exception as exc:  # every failure is recorded as the cluster's health, then backed off
             self._dirty |= dirty
@@ -209,12 +277,11 @@ class ClusterLoop:
         """Fetch and write the instances that followed jobs touched (and all nodes, groups and networks)."""
         names, self._dirty = self._dirty, set()
         try:
-            connection = await self._connect()
+            connection = await self._connect(urgent=True)
             if connection is None or connection.offline or self._client is None:
                 return
             fetched = await fetch_partial(self._client, names)
-            async with self.gate:
-                await self.db.run(_partial_step, self.cluster_id, fetched)
+            await self.db.urgent(_partial_step, self.cluster_id, fetched)  # small: not under the gate
         except Exception as exc:  # the next full pass covers what this one missed
             log.warning("%s: resync of %s failed: %s", self.name, sorted(names), health.describe(exc))
             self._dirty_all = True
@@ -233,7 +300,7 @@ class ClusterLoop:
                     try:
                         job = await client.wait_for_job(job_id, check=False)
                     except JobNotFound as exc:
-                        await self.db.run(follower.record_gone, self.cluster_id, job_id, str(exc))
+                        await self.db.urgent(follower.record_gone, self.cluster_id, job_id, str(exc))
                         return
                     except RapiError as exc:
                         log.info("%s: following job %d: %s", self.name, job_id, health.describe(exc))
@@ -241,7 +308,9 @@ class ClusterLoop:
                         delay = min(delay * 2, self.settings.max_backoff)
                         continue
                     try:
-                        what = await self.db.run(follower.record_final, self.cluster_id, job, timezone.now())
+                        what = await self.db.urgent(
+                            follower.record_final, self.cluster_id, job, timezone.now()
+                        )
                     except Exception as exc:  # the database failed: wait, and ask the cluster again
                         log.error("%s: cannot record job %d: %s", self.name, job_id, exc)
                         await self._pause(delay)
@@ -258,9 +327,10 @@ class ClusterLoop:
 
     # Helpers ----------------------------------------------------------------------------------------------
 
-    async def _connect(self) -> Connection | None:
+    async def _connect(self, urgent: bool = False) -> Connection | None:
         """Read the cluster's row; (re)build the client when its connection settings changed."""
-        connection = await self.db.run(Connection.load, self.cluster_id)
+        run = self.db.urgent if urgent else self.db.run
+        connection = await run(Connection.load, self.cluster_id)
         if connection is not None:
             self.name = connection.name
         if connection != self._connection:

@@ -117,6 +117,22 @@ def network_connections(rec: Record, group_pks: Mapping[str, int]) -> list[tuple
     return out
 
 
+def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
+    """The columns of an instance that its marker record (``fetch.INSTANCE_MARKER_FIELDS``) gives: identity,
+    change markers and the compared live columns, as :func:`instance_values` would give them."""
+    return {
+        "name": rec["name"],
+        "uuid": rec.get("uuid"),
+        "serial_no": int(rec.get("serial_no") or 0),
+        "mtime": timestamp(rec.get("mtime")),
+        "primary_node_id": node_pks.get(rec.get("pnode") or ""),
+        "status": rec.get("status") or "ADMIN_down",
+        "oper_state": rec.get("oper_state"),
+        "oper_ram": rec.get("oper_ram"),
+        "oper_vcpus": rec.get("oper_vcpus"),
+    }
+
+
 def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
     """An instance's columns; ``node_pks`` maps node names to row ids (secondaries are separate)."""
     beparams = rec.get("beparams") or {}
@@ -124,12 +140,8 @@ def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
     vcpus = rec.get("vcpus") if rec.get("vcpus") is not None else beparams.get("vcpus")
     return {
         **_common(rec),
-        "primary_node_id": node_pks.get(rec.get("pnode") or ""),
-        "status": rec.get("status") or "ADMIN_down",
+        **instance_marker_values(rec, node_pks),
         "admin_state": rec.get("admin_state") or "down",
-        "oper_state": rec.get("oper_state"),
-        "oper_ram": rec.get("oper_ram"),
-        "oper_vcpus": rec.get("oper_vcpus"),
         "memory": int(beparams.get("maxmem") or beparams.get("memory") or 0),
         "min_memory": int(beparams.get("minmem") or 0),
         "vcpus": int(vcpus or 0),

@@ -1,7 +1,9 @@
 """Fetch → diff → bulk write for one cluster: what the cluster's RAPI says becomes the read model's rows.
 
 A :class:`Snapshot` is what one pass fetched: all groups, nodes and networks, and either every instance (a
-full pass) or the instances a finished job touched (a partial pass), plus the jobs Ganeti reports.
+full pass) or the instances a finished job touched (a partial pass), plus the jobs Ganeti reports. A full
+pass reads instances in two steps (``fleet.sync.fetch``): the markers and live fields of every instance,
+compared with the stored rows by :func:`changed_instances`, then the full records of those that changed.
 :func:`apply` writes it in one transaction: rows whose change markers (``serial_no``, ``mtime``) and live
 columns match the stored ones are not touched, changed rows are written with ``bulk_update``, new ones with
 ``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted. A pass that finds
@@ -28,7 +30,16 @@ from fleet.jobs.models import Job
 from fleet.sync import bulk, rows
 from fleet.sync.rows import Record
 
-__all__ = ["JobCursor", "Snapshot", "Stats", "apply", "job_cursor", "job_info"]
+__all__ = [
+    "JobCursor",
+    "Snapshot",
+    "Stats",
+    "apply",
+    "changed_instances",
+    "has_instances",
+    "job_cursor",
+    "job_info",
+]
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
@@ -37,7 +48,10 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Snapshot:
     """What one pass fetched from a cluster. ``instance_scope`` is None for a full pass (every instance was
-    fetched, so any other is gone), or the names a partial pass asked for."""
+    fetched, so any other is gone), or the names a partial pass asked for. ``instance_markers``, when not
+    None, holds every instance's marker record (a full pass in two steps): ``instances`` then holds the full
+    records of some of them, and an instance without one is only compared by its markers and live
+    columns (it is created or rewritten only from a full record)."""
 
     info: Mapping[str, Any] | None
     groups: Sequence[Record]
@@ -46,6 +60,7 @@ class Snapshot:
     instances: Sequence[Record]
     jobs: Sequence[Record] = ()
     instance_scope: frozenset[str] | None = None
+    instance_markers: Sequence[Record] | None = None
 
 
 @dataclass
@@ -80,11 +95,34 @@ class JobCursor:
     unfinished: tuple[int, ...]
 
 
+def has_instances(cluster_id: int) -> bool:
+    """Whether the read model holds any instance of the cluster (else a pass has nothing to compare)."""
+    return Instance.objects.filter(cluster_id=cluster_id).exists()
+
+
 def job_cursor(cluster_id: int) -> JobCursor:
     """The job cursor of a cluster, from its Job rows."""
     last = Job.objects.filter(cluster_id=cluster_id).aggregate(last=models.Max("job_id"))["last"]
     unfinished = Job.objects.unfinished().filter(cluster_id=cluster_id).values_list("job_id", flat=True)
     return JobCursor(last, tuple(sorted(unfinished)))
+
+
+def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
+    """The names of the instances whose full records a pass needs: those without a row, and those whose
+    name or change markers differ from their row's."""
+    stored = {
+        _key(uuid, name): (name, serial_no, mtime)
+        for uuid, name, serial_no, mtime in Instance.objects.filter(cluster_id=cluster_id).values_list(
+            "uuid", "name", "serial_no", "mtime"
+        )
+    }
+    changed = set()
+    for rec in markers:
+        values = rows.instance_marker_values(rec, {})
+        row = stored.get(_key(values["uuid"], values["name"]))
+        if row != (values["name"], values["serial_no"], values["mtime"]):
+            changed.add(values["name"])
+    return changed
 
 
 def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
@@ -327,14 +365,26 @@ def _instances(
 ) -> None:
     records = snap.instances
     fetched = [(rows.instance_values(r, node_pks), r) for r in records]
+    stand_ins: set[int] = set()  # id() of the marker records that stand in for an instance's full record
+    if snap.instance_markers is not None:
+        full = {v["name"] for v, _ in fetched}
+        for rec in snap.instance_markers:
+            if rec["name"] not in full:
+                stand_ins.add(id(rec))
+                fetched.append((rows.instance_marker_values(rec, node_pks), rec))
     where = Q(cluster_id=cluster_id)
     if snap.instance_scope is not None:
         names = set(snap.instance_scope) | {v["name"] for v, _ in fetched}
         uuids = [v["uuid"] for v, _ in fetched if v["uuid"]]
         where &= Q(name__in=names) | Q(uuid__in=uuids)
     else:
-        stats.seen["instances"] = len(records)
+        stats.seen["instances"] = len(fetched)
     diff = _diff(_existing(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED)
+    if stand_ins:
+        # An instance whose markers moved after the first step, or that appeared then, has no full record
+        # yet: its row stays as it is (and is not vanished) until the next pass fetches one.
+        diff.created = [(v, rec) for v, rec in diff.created if id(rec) not in stand_ins]
+        diff.changed = [(pk, v, rec) for pk, v, rec in diff.changed if id(rec) not in stand_ins]
     if snap.instance_scope is not None:
         # A partial pass only knows about the names it asked for: a row it matched by uuid alone is kept.
         diff.vanished = [

@@ -33,6 +33,7 @@ class WorkerSettings:
     lease_period: float = 10.0  # seconds; a dead worker's clusters are taken over within one period
     job_scan: float = 1.0  # seconds between scans for unfinished Job rows
     parallel_writes: int = 4  # clusters parsed and written at once (memory bound), PostgreSQL only
+    parallel_full_fetches: int = 8  # clusters reading every instance in full at once (memory bound)
 
 
 def _contactable_clusters() -> list[int]:
@@ -47,6 +48,7 @@ class Worker:
         self.leases = leases
         self.db = db or Database.for_default(settings.parallel_writes)
         self.gate = asyncio.Semaphore(max(1, self.db.threads))
+        self.fetch_gate = asyncio.Semaphore(max(1, settings.parallel_full_fetches))
         self.loops: dict[int, ClusterLoop] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
@@ -76,7 +78,8 @@ class Worker:
             wanted = await self.db.run(_contactable_clusters)
             claim = await asyncio.to_thread(self.leases.claim, wanted)
             loops = {
-                cid: ClusterLoop(cid, self.db, self.gate, self.settings.loop) for cid in sorted(claim.held)
+                cid: ClusterLoop(cid, self.db, self.gate, self.settings.loop, fetch_gate=self.fetch_gate)
+                for cid in sorted(claim.held)
             }
             await asyncio.gather(*(loop.full_pass() for loop in loops.values()))
             for cluster_id, job_id in await self.db.run(follower.pending_jobs, list(loops)):
@@ -106,7 +109,7 @@ class Worker:
                 self._start_loop(cluster_id)
 
     def _start_loop(self, cluster_id: int) -> None:
-        loop = ClusterLoop(cluster_id, self.db, self.gate, self.settings.loop)
+        loop = ClusterLoop(cluster_id, self.db, self.gate, self.settings.loop, fetch_gate=self.fetch_gate)
         self.loops[cluster_id] = loop
         self._tasks[cluster_id] = asyncio.create_task(loop.run(), name=f"cluster {cluster_id}")
         log.info("syncing cluster %d", cluster_id)
@@ -123,7 +126,7 @@ class Worker:
     async def _scan_jobs(self) -> None:
         while True:
             try:
-                pending = await self.db.run(follower.pending_jobs, list(self.loops))
+                pending = await self.db.urgent(follower.pending_jobs, list(self.loops))
             except Exception as exc:  # the database is down: try again at the next scan
                 log.error("cannot read unfinished jobs: %s", exc)
                 pending = []

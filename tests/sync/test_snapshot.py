@@ -17,6 +17,7 @@ from fleet.rapi import Credentials, Pin, RapiClient, instances, query
 from fleet.sync import snapshot
 from fleet.sync.connect import Connection
 from fleet.sync.fetch import fetch_full
+from fleet.sync.rows import Record
 from tests.conftest import Simulated
 from tests.sync.conftest import register, run_once, simulator_counts
 
@@ -141,3 +142,36 @@ def test_vanished_instances_are_removed(sim: Simulated) -> None:
     assert Instance.objects.filter(cluster__name=target.name).count() == expected
     stats = Cluster.objects.get(name=target.name).last_sync_stats
     assert stats["deleted"]["instances"] == 1
+
+
+def test_a_pass_reads_in_full_only_the_instances_whose_markers_moved(sim: Simulated) -> None:
+    run_once()
+    target = sim.targets[0]
+    cluster = Cluster.objects.get(name=target.name)
+    tagged = Instance.objects.filter(cluster=cluster).order_by("name").first()
+    assert tagged is not None
+
+    connection_settings = Connection.of(cluster)
+
+    def markers() -> list[Record]:
+        cursor = snapshot.job_cursor(cluster.pk)
+
+        async def fetch() -> snapshot.Snapshot:
+            async with connection_settings.async_client() as client:
+                fetched = await fetch_full(client, cursor)
+            return fetched.parse()
+
+        snap = asyncio.run(fetch())
+        assert snap.instance_markers is not None and not snap.instances
+        return list(snap.instance_markers)
+
+    assert snapshot.changed_instances(cluster.pk, markers()) == set()
+    with rapi(sim) as client:
+        client.wait_for_job(client.call(instances.add_tags(tagged.name, ["outside:change"])))
+    assert snapshot.changed_instances(cluster.pk, markers()) == {tagged.name}
+    run_once()
+    tagged.refresh_from_db()
+    assert "outside:change" in tagged.tags
+    stats = Cluster.objects.get(pk=cluster.pk).last_sync_stats
+    assert stats["updated"].get("instances") == 1
+    assert stats["seen"]["instances"] == simulator_counts(sim.control_url)[target.name]
