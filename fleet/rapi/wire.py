@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
+import orjson
+
 from fleet.rapi.errors import UnexpectedResponse, error_for_status
 
 __all__ = [
@@ -112,10 +114,12 @@ class _Undecodable:
 
 
 def decode(content: bytes) -> Any:
-    """Decode a JSON body; a body that is not JSON comes back as an `_Undecodable` holding its start."""
+    """Decode a JSON body; a body that is not JSON comes back as an `_Undecodable` holding its start.
+
+    orjson, because a 40,000-instance fleet makes decoding the larger part of a sync."""
     try:
-        return json.loads(content)
-    except (UnicodeDecodeError, ValueError):
+        return orjson.loads(content)
+    except ValueError:  # orjson.JSONDecodeError, invalid UTF-8 included
         return _Undecodable(content[:200].decode("utf-8", "replace"))
 
 
