@@ -1,23 +1,5 @@
-"""Fixtures of the page tests: the shared scenario, and clients logged in as each of its accounts."""
+"""The shared scenario and its logged-in clients (tests/inventory/scenario_fixtures.py)."""
 
-from __future__ import annotations
+from tests.inventory.scenario_fixtures import login, scenario
 
-import pytest
-from django.test import Client
-
-from tests.inventory.scenario import Scenario, build
-
-
-@pytest.fixture
-def scenario(db: None) -> Scenario:
-    return build()
-
-
-@pytest.fixture
-def login(scenario: Scenario):
-    def client_for(name: str) -> Client:
-        client = Client()
-        client.force_login(getattr(scenario, name))
-        return client
-
-    return client_for
+__all__ = ["login", "scenario"]
