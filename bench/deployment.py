@@ -88,10 +88,8 @@ def register(sim: SimulatorProcess) -> list[Any]:
     return rows
 
 
-def empty_read_model() -> None:
-    """Remove every synced row and job (the clusters stay): the state before a first sync."""
-    from django.db import connection
-
+def read_model_tables() -> list[str]:
+    """The tables the worker fills from the clusters, children before parents."""
     from fleet.inventory.models import (
         Instance,
         InstanceGroupOwner,
@@ -102,10 +100,8 @@ def empty_read_model() -> None:
         Node,
         NodeGroup,
     )
-    from fleet.jobs.models import Job
 
     models = [
-        Job,
         Nic,
         InstanceUserOwner,
         InstanceGroupOwner,
@@ -116,9 +112,18 @@ def empty_read_model() -> None:
         Node,
         NodeGroup,
     ]
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    return [m._meta.db_table for m in models]
+
+
+def empty_read_model() -> None:
+    """Remove every synced row and job (the clusters stay): the state before a first sync."""
+    from django.db import connection
+
+    from fleet.jobs.models import Job
+
+    tables = [Job._meta.db_table, *read_model_tables()]
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables}")
+        cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)}")
 
 
 @contextlib.contextmanager

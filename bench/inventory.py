@@ -78,22 +78,6 @@ async def _raw_pass(http: httpx.AsyncClient) -> int:
 # Database figures -------------------------------------------------------------------------------------------
 
 
-def _inventory_tables() -> list[str]:
-    from fleet.inventory.models import (
-        Instance,
-        InstanceGroupOwner,
-        InstanceUserOwner,
-        Network,
-        NetworkConnection,
-        Nic,
-        Node,
-        NodeGroup,
-    )
-
-    models = [Instance, Nic, Instance.secondary_nodes.through, InstanceUserOwner, InstanceGroupOwner, Node]
-    return [m._meta.db_table for m in (*models, NodeGroup, Network, NetworkConnection)]
-
-
 def _xid() -> int:
     from django.db import connection
 
@@ -108,7 +92,7 @@ def _rows_written_since(xid: int) -> dict[str, int]:
 
     out = {}
     with connection.cursor() as cursor:
-        for table in _inventory_tables():
+        for table in deployment.read_model_tables():
             cursor.execute(f'SELECT count(*) FROM "{table}" WHERE xmin::text::bigint > %s', [xid])
             out[table] = int(cursor.fetchone()[0])
     return out
@@ -119,7 +103,7 @@ def _row_counts() -> dict[str, int]:
 
     out = {}
     with connection.cursor() as cursor:
-        for table in _inventory_tables():
+        for table in deployment.read_model_tables():
             cursor.execute(f'SELECT count(*) FROM "{table}"')
             out[table] = int(cursor.fetchone()[0])
     return out
