@@ -67,10 +67,12 @@ def instance_list_queryset() -> Any:
             ),
             Prefetch(
                 "owner_users",
-                user_model.objects.only("pk", user_model.USERNAME_FIELD),
+                user_model.objects.only("pk", user_model.USERNAME_FIELD).order_by(user_model.USERNAME_FIELD),
                 to_attr="owner_user_list",
             ),
-            Prefetch("owner_groups", Group.objects.only("pk", "name"), to_attr="owner_group_list"),
+            Prefetch(
+                "owner_groups", Group.objects.only("pk", "name").order_by("name"), to_attr="owner_group_list"
+            ),
         )
         .order_by("name", "pk")
     )
