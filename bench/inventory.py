@@ -313,28 +313,6 @@ def p1(url: str, admin: Any, sim: SimulatorProcess) -> None:
     client.close()
 
 
-def main_p1() -> None:
-    """P1 alone (`python -m bench.inventory p1`): sync the `large` profile once, then measure the list page.
-
-    Uses a database of its own, so that it can run beside a full run.
-    """
-    deployment.DATABASE = "fleet_bench_p1"
-    url = deployment.server_url()
-    with deployment.database(url) as database_url, tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
-        deployment.configure(database_url, Path(tmp))
-        from django.contrib.auth import get_user_model
-
-        from fleet.sync.leases import for_database
-        from fleet.sync.worker import Worker, WorkerSettings
-
-        with simulator(*PROFILE, time_scale=0.2) as sim:
-            deployment.register(sim)
-            asyncio.run(Worker(WorkerSettings(), for_database()).run_once(job_timeout=60))
-            admin = get_user_model().objects.create_superuser("admin", "admin@example.org", PASSWORD)
-            with deployment.web_server(Path(tmp) / "web.log") as web:
-                p1(web, admin, sim)
-
-
 # P3, P4, P5 -------------------------------------------------------------------------------------------------
 
 
@@ -456,28 +434,48 @@ def with_worker(url: str, admin: Any, sim: SimulatorProcess, tmp: Path, total: i
         print(f"  CPU while P3 and P4 ran: {100 * cpu:.0f}% of one core")
 
 
-def main() -> None:
+SECTIONS = ("p1", "p2", "worker")
+"""What `python -m bench.inventory SECTION` runs alone, on a database of its own (so that sections can run
+side by side): p1 the list page, p2 the full syncs, worker P3, P4 and P5 with `fleet worker` running."""
+
+
+def main(sections: tuple[str, ...] = SECTIONS) -> None:
     url = deployment.server_url()
+    if sections != SECTIONS:
+        deployment.DATABASE = "fleet_bench_" + "_".join(sections)
     with deployment.database(url) as database_url, tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
         deployment.configure(database_url, Path(tmp))
         from django.contrib.auth import get_user_model
 
-        p2_one_cluster()
+        from fleet.sync.leases import for_database
+        from fleet.sync.worker import Worker, WorkerSettings
+
+        if "p2" in sections:
+            p2_one_cluster()
         with simulator(*PROFILE, time_scale=0.2) as sim:
             deployment.register(sim)
-            p2_all_clusters(sim)
+            if "p2" in sections:
+                p2_all_clusters(sim)
+            elif "p1" in sections:
+                asyncio.run(Worker(WorkerSettings(), for_database()).run_once(job_timeout=60))
+            if "p1" not in sections and "worker" not in sections:
+                return
             answer = httpx.get(f"{sim.control_url}/clusters", timeout=30)
             total = sum(row["instances"] for row in answer.raise_for_status().json())
             admin = get_user_model().objects.create_superuser("admin", "admin@example.org", PASSWORD)
             with deployment.web_server(Path(tmp) / "web.log") as web:
-                p1(web, admin, sim)
-                with_worker(web, admin, sim, Path(tmp), total)
+                if "p1" in sections:
+                    p1(web, admin, sim)
+                if "worker" in sections:
+                    with_worker(web, admin, sim, Path(tmp), total)
 
 
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] == ["p1"]:
-        main_p1()
-    else:
-        main()
+    unknown = set(sys.argv[1:]) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(
+            f"usage: python -m bench.inventory [{' | '.join(SECTIONS)}]...; unknown: {sorted(unknown)}"
+        )
+    main(tuple(s for s in SECTIONS if s in sys.argv[1:]) or SECTIONS)
