@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from fleet.web.views import clusters, instances, jobs, nodes
+from fleet.web.views import account, clusters, instances, jobs, nodes
 
 
 class JobIdConverter:
@@ -26,6 +26,7 @@ urlpatterns = [
     path("", instances.InstanceList.as_view(), name="instance-list"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/token/", account.ApiToken.as_view(), name="api-token"),
     path("instances/<str:cluster>/<str:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),
     path("clusters/<str:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
