@@ -77,7 +77,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fleet API",
     "DESCRIPTION": (
         "Read-only access to Fleet's view of its Ganeti clusters: instances, clusters, node groups, nodes, "
-        "networks and jobs. Authenticate with `Authorization: Token <key>`. Every list takes the same "
+        "networks and jobs. Authenticate with `Authorization: Token <key>` (each user makes theirs on the "
+        "web UI's API token page). Every list takes the same "
         "filters as the web pages, `page` and `page_size` (20, 50 or 100), and shows only what the caller "
         "may see."
     ),
