@@ -97,7 +97,7 @@ def _split_fields(raw: str) -> list[str]:
     return [f.strip() for f in raw.split(",") if f.strip()]
 
 
-def _query(ctx: Ctx, fields: Any, qfilter: Any) -> dict[str, Any]:
+def _query(ctx: Ctx, fields: Any, qfilter: Any) -> bytes:
     resource = ctx.items[0]
     if resource not in RESOURCES:
         raise HttpError(400, f"Resource '{resource}' is not available via query")
@@ -110,7 +110,7 @@ def _query(ctx: Ctx, fields: Any, qfilter: Any) -> dict[str, Any]:
         raise HttpError(exc.status, str(exc)) from None
 
 
-def query_get(ctx: Ctx) -> dict[str, Any]:
+def query_get(ctx: Ctx) -> bytes:
     """GET /2/query/R?fields=a,b: every object, no filter."""
     raw = ctx.str_arg("fields")
     if raw is None:
@@ -118,7 +118,7 @@ def query_get(ctx: Ctx) -> dict[str, Any]:
     return _query(ctx, _split_fields(raw), None)
 
 
-def query_put(ctx: Ctx) -> dict[str, Any]:
+def query_put(ctx: Ctx) -> bytes:
     """PUT /2/query/R with {fields, qfilter} (or the legacy `filter`)."""
     body = ctx.body_dict()
     if "fields" in body:

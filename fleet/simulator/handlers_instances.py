@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleet.simulator.base import Ctx, HttpError
-from fleet.simulator.query import console
+from fleet.simulator.query_instance import console
 from fleet.simulator.state import I_FIELDS, project
 
 RENAMES_CREATE = {"name": "instance_name", "os": "os_type"}

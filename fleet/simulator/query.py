@@ -1,30 +1,40 @@
 """query2: the field catalogue, field values with their result statuses, and the filter language.
 
-`run_query(cluster, jobs, resource, fields, qfilter)` returns the `{"fields", "data"}` reply of
+`run_query(cluster, resource, fields, qfilter, extra)` returns the JSON `{"fields", "data"}` reply of
 `/2/query/<resource>`; a bad filter raises `QueryError`, which the handler turns into a 400.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from fleet.simulator.catalogue import FIELDS
+from fleet.simulator.query_instance import (
+    RS_NORMAL,
+    RS_OFFLINE,
+    RS_UNAVAIL,
+    RS_UNKNOWN,
+    PairGetter,
+    instance_getter,
+    row_builder,
+)
 from fleet.simulator.state import ROLE_WORDS, Cluster
 
-RS_NORMAL, RS_UNKNOWN, RS_NODATA, RS_UNAVAIL, RS_OFFLINE = 0, 1, 2, 3, 4
 MAX_NESTING = 10
+ROWS_PER_CHUNK = 20  # rows encoded per call
 RESOURCES = frozenset(FIELDS)
 CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
     res: {name: {"name": name, "title": title, "kind": kind, "doc": doc} for name, title, kind, doc in defs}
     for res, defs in FIELDS.items()
 }
 HOSTNAME_FIELDS = {"instance": {"name", "pnode", "snodes"}, "node": {"name"}, "export": {"node"}}
-_INDEXED = re.compile(r"^(disk|nic)\.(\w+)/(\d+)$")
-_MISSING = object()
 
-Getter = Callable[[dict[str, Any]], Any]
+Getter = Callable[[str], Any]
+"""A field's value for one object by field name (None unless its status is normal), as filters read it."""
 
 
 class QueryError(Exception):
@@ -49,145 +59,6 @@ def field_defs(resource: str, names: list[str] | None) -> list[dict[str, str]]:
 
 
 # -- values ------------------------------------------------------------------------------------------------
-
-
-def _indexed(obj: dict[str, Any], kind: str, attr: str, idx: int) -> tuple[int, Any]:
-    plural = {
-        "size": "sizes",
-        "ip": "ips",
-        "mac": "macs",
-        "mode": "modes",
-        "link": "links",
-        "uuid": "uuids",
-        "name": "names",
-        "network": "networks",
-        "bridge": "bridges",
-        "vlan": "vlans",
-        "spindles": "spindles",
-        "network.name": "networks.names",
-    }.get(attr)
-    values = obj.get(f"{kind}.{plural}") if plural else None
-    if values is None or idx >= len(values) or values[idx] is None:
-        return RS_UNAVAIL, None
-    return RS_NORMAL, values[idx]
-
-
-# Instance fields from the hypervisor of the primary node: no data while that node is offline, unavailable
-# while the instance does not run.
-LIVE_INSTANCE_FIELDS = frozenset({"oper_state", "oper_ram", "oper_vcpus"})
-# Legacy single-value fields that Ganeti reports unavailable when the value is missing (no such disk or NIC,
-# no IP address, no console port).
-UNAVAIL_WHEN_NONE = frozenset(
-    {
-        "ip",
-        "mac",
-        "bridge",
-        "nic_mode",
-        "nic_link",
-        "nic.mode",
-        "nic.link",
-        "nic.bridge",
-        "sda_size",
-        "sdb_size",
-        "network_port",
-    }
-)
-
-
-def _instance_value(cluster: Cluster, inst: dict[str, Any], name: str) -> tuple[int, Any]:
-    status, value = _instance_raw(cluster, inst, name)
-    if status == RS_NORMAL and value is None and name in UNAVAIL_WHEN_NONE:
-        return RS_UNAVAIL, None
-    if name in LIVE_INSTANCE_FIELDS:
-        pnode = cluster.nodes.get(inst["pnode"])
-        if pnode is None or pnode["offline"]:
-            return RS_NODATA, None
-        if value is None:
-            return RS_UNAVAIL, None
-    return status, value
-
-
-def _instance_raw(cluster: Cluster, inst: dict[str, Any], name: str) -> tuple[int, Any]:
-    value = inst.get(name, _MISSING)
-    if value is not _MISSING and not name.startswith("_"):
-        return RS_NORMAL, value
-    pnode = cluster.nodes.get(inst["pnode"])
-    if name in ("pnode.group", "pnode.group.uuid") and pnode:
-        group = cluster.group_by_uuid(pnode["group.uuid"])
-        return RS_NORMAL, (group["name"] if name == "pnode.group" else group["uuid"]) if group else None
-    if name in ("snodes.group", "snodes.group.uuid"):
-        out = []
-        for s in inst["snodes"]:
-            group = cluster.group_by_uuid(cluster.nodes[s]["group.uuid"])
-            out.append(group["name"] if name == "snodes.group" else group["uuid"])
-        return RS_NORMAL, out
-    if name.startswith("be/"):
-        return (RS_NORMAL, inst["beparams"][name[3:]]) if name[3:] in inst["beparams"] else (RS_UNAVAIL, None)
-    if name.startswith("hv/"):
-        return (RS_NORMAL, inst["hvparams"][name[3:]]) if name[3:] in inst["hvparams"] else (RS_UNAVAIL, None)
-    if name.startswith("osparams/") or name.startswith("custom_"):
-        return RS_UNAVAIL, None
-    simple = {
-        "disk.count": lambda: len(inst["disk.sizes"]),
-        "nic.count": lambda: len(inst["nic.macs"]),
-        "disk.size": lambda: inst["disk.sizes"],
-        "vcpus": lambda: inst["beparams"]["vcpus"],
-        "nic.mode": lambda: inst["nic.modes"][0] if inst["nic.modes"] else None,
-        "nic.link": lambda: inst["nic.links"][0] if inst["nic.links"] else None,
-        "nic.bridge": lambda: inst["nic.bridges"][0] if inst["nic.bridges"] else None,
-        "ip": lambda: inst["nic.ips"][0] if inst["nic.ips"] else None,
-        "mac": lambda: inst["nic.macs"][0] if inst["nic.macs"] else None,
-        "bridge": lambda: inst["nic.bridges"][0] if inst["nic.bridges"] else None,
-        "nic_mode": lambda: inst["nic.modes"][0] if inst["nic.modes"] else None,
-        "nic_link": lambda: inst["nic.links"][0] if inst["nic.links"] else None,
-        "sda_size": lambda: inst["disk.sizes"][0] if inst["disk.sizes"] else None,
-        "sdb_size": lambda: inst["disk.sizes"][1] if len(inst["disk.sizes"]) > 1 else None,
-        "console": lambda: console(cluster, inst),
-        "serial_no": lambda: inst["serial_no"],
-        "pnode.uuid": lambda: pnode["uuid"] if pnode else None,
-        "snodes.uuid": lambda: [cluster.nodes[s]["uuid"] for s in inst["snodes"]],
-        "admin_state_source": lambda: inst.get("admin_state_source", "admin"),
-        "disk.sizes": lambda: inst["disk.sizes"],
-    }
-    if name in simple:
-        return RS_NORMAL, simple[name]()
-    m = _INDEXED.match(name)
-    if m:
-        return _indexed(inst, m.group(1), m.group(2), int(m.group(3)))
-    if name.startswith("nic.network.name/"):
-        return _indexed(inst, "nic", "network.name", int(name.rsplit("/", 1)[1]))
-    return RS_UNAVAIL, None
-
-
-def console(cluster: Cluster, inst: dict[str, Any]) -> dict[str, Any] | None:
-    """The console dict of a running instance (KVM rules), or None when it is not running."""
-    if not inst["oper_state"]:
-        return None
-    hv = inst["hvparams"]
-    pnode = cluster.nodes[inst["pnode"]]
-    if hv.get("serial_console"):
-        return {
-            "instance": inst["name"],
-            "kind": "ssh",
-            "host": pnode["name"],
-            "port": pnode["ndparams"].get("ssh_port", 22),
-            "user": "root",
-            "command": ["/usr/lib/ganeti/tools/kvm-console-wrapper", "/usr/bin/socat", inst["name"]],
-        }
-    port = inst["network_port"]
-    if hv.get("vnc_bind_address") and port and port > 5900:
-        return {
-            "instance": inst["name"],
-            "kind": "vnc",
-            "host": hv["vnc_bind_address"],
-            "port": port,
-            "display": port - 5900,
-        }
-    return {
-        "instance": inst["name"],
-        "kind": "msg",
-        "message": f"No serial shell for instance {inst['name']}",
-    }
 
 
 def _node_value(cluster: Cluster, node: dict[str, Any], name: str) -> tuple[int, Any]:
@@ -225,7 +96,7 @@ def _node_value(cluster: Cluster, node: dict[str, Any], name: str) -> tuple[int,
 def _group_value(cluster: Cluster, group: dict[str, Any], name: str) -> tuple[int, Any]:
     if name in group:
         return RS_NORMAL, group[name]
-    members = group["node_list"]
+    members = set(group["node_list"])
     if name in ("pinst_cnt", "pinst_list"):
         insts = sorted(i["name"] for i in cluster.instances.values() if i["pnode"] in members)
         return RS_NORMAL, insts if name == "pinst_list" else len(insts)
@@ -252,8 +123,8 @@ def _plain_value(_cluster: Cluster, obj: dict[str, Any], name: str) -> tuple[int
     return RS_UNAVAIL, None
 
 
+# Resources other than instances: few objects, each field computed by name.
 VALUE_FUNCS: dict[str, Callable[[Cluster, dict[str, Any], str], tuple[int, Any]]] = {
-    "instance": _instance_value,
     "node": _node_value,
     "group": _group_value,
     "network": _network_value,
@@ -295,7 +166,7 @@ def compile_filter(resource: str, qfilter: Any, known: set[str]) -> tuple[Callab
         if op in ("|", "&"):
             subs = [comp(a, depth + 1) for a in args]
             if op == "|":
-                return lambda get: any(s(get) for s in subs)
+                return _any_equal(args, hostnames) or (lambda get: any(s(get) for s in subs))
             return lambda get: all(s(get) for s in subs)
         if op == "!":
             if len(args) != 1:
@@ -315,6 +186,39 @@ def compile_filter(resource: str, qfilter: Any, known: set[str]) -> tuple[Callab
         return _binary(op, name, rhs, name in hostnames)
 
     return comp(qfilter, 0), used
+
+
+def _any_equal(args: list[Any], hostnames: set[str]) -> Callable[[Getter], bool] | None:
+    """`|` of string equalities on one field (how clients ask for objects by name) as a set lookup, or None.
+
+    Equivalent to trying each: a hostname field also matches a wanted short name followed by a dot, so every
+    part of the value before a dot is looked up too. Non-string values match no string: the same answer.
+    """
+    if not args or not all(
+        isinstance(a, list) and len(a) == 3 and a[0] in ("==", "=") and isinstance(a[2], str) for a in args
+    ):
+        return None
+    name = args[0][1]
+    if any(a[1] != name for a in args):
+        return None
+    wanted = frozenset(a[2] for a in args)
+    hostname = name in hostnames
+
+    def member(get: Getter) -> bool:
+        value = get(name)
+        if not isinstance(value, str):
+            return False
+        if value in wanted:
+            return True
+        if hostname:
+            dot = value.find(".")
+            while dot >= 0:
+                if value[:dot] in wanted:
+                    return True
+                dot = value.find(".", dot + 1)
+        return False
+
+    return member
 
 
 def _binary(op: str, name: str, rhs: Any, hostname: bool) -> Callable[[Getter], bool]:
@@ -369,7 +273,7 @@ def _binary(op: str, name: str, rhs: Any, hostname: bool) -> Callable[[Getter], 
 # -- running a query ---------------------------------------------------------------------------------------
 
 
-def objects_for(cluster: Cluster, resource: str, extra: dict[str, Iterable[dict[str, Any]]]) -> list[Any]:
+def objects_for(cluster: Cluster, resource: str, extra: Mapping[str, Iterable[dict[str, Any]]]) -> list[Any]:
     """The objects a query runs over, sorted as Ganeti sorts them."""
     if resource == "instance":
         return [cluster.instances[n] for n in sorted(cluster.instances)]
@@ -384,38 +288,70 @@ def objects_for(cluster: Cluster, resource: str, extra: dict[str, Iterable[dict[
     return list(extra.get(resource, []))
 
 
+def _getters(cluster: Cluster, resource: str, defs: list[dict[str, str]]) -> dict[str, PairGetter]:
+    """One compiled getter per distinct field name, for every object of the query."""
+    if resource == "instance":
+        groups = {g["uuid"]: g for g in cluster.groups.values()}
+        return {d["name"]: instance_getter(cluster, d["name"], groups) for d in defs}
+    value_of = VALUE_FUNCS[resource]
+
+    def generic(name: str) -> PairGetter:
+        def get(obj: dict[str, Any]) -> list[Any]:
+            status, value = value_of(cluster, obj, name)
+            return [status, value if status == RS_NORMAL else None]
+
+        return get
+
+    return {d["name"]: generic(d["name"]) for d in defs}
+
+
+def _unknown(_obj: dict[str, Any]) -> list[Any]:
+    return [RS_UNKNOWN, None]
+
+
 def run_query(
     cluster: Cluster,
     resource: str,
     fields: list[str],
     qfilter: Any,
-    extra: dict[str, Iterable[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
-    """The reply of a query2 request: field definitions, and one row of [status, value] pairs per object."""
+    extra: Mapping[str, Iterable[dict[str, Any]]] | None = None,
+) -> bytes:
+    """The JSON reply of a query2 request: field definitions, and one row of [status, value] pairs per object.
+
+    Every value is computed from the state as it is now; the work of choosing how to compute each field is
+    done once per request rather than once per object.
+    """
     if resource not in RESOURCES:
         raise QueryError(f"Resource '{resource}' is not available via query")
     defs = field_defs(resource, fields)
     known = set(CATALOGUE[resource])
-    value_of = VALUE_FUNCS[resource]
     predicate = None
+    used: set[str] = set()
     if qfilter is not None:
-        predicate, _ = compile_filter(resource, qfilter, known)
-    rows = []
-    for obj in objects_for(cluster, resource, extra or {}):
-        if predicate is not None:
+        predicate, used = compile_filter(resource, qfilter, known)
+    wanted = [d for d in defs if d["kind"] != "unknown"]
+    getters = _getters(cluster, resource, [*wanted, *(CATALOGUE[resource][n] for n in used)])
+    row_getters = [_unknown if d["kind"] == "unknown" else getters[d["name"]] for d in defs]
+    objects = objects_for(cluster, resource, extra or {})
+    if predicate is not None:
+        test = predicate
 
-            def get(name: str, obj: dict[str, Any] = obj) -> Any:
-                status, value = value_of(cluster, obj, name)
-                return value if status == RS_NORMAL else None
+        def keep(obj: dict[str, Any]) -> bool:
+            return test(lambda name: getters[name](obj)[1])
 
-            if not predicate(get):
-                continue
-        row = []
-        for d in defs:
-            if d["kind"] == "unknown":
-                row.append([RS_UNKNOWN, None])
-            else:
-                status, value = value_of(cluster, obj, d["name"])
-                row.append([status, value if status == RS_NORMAL else None])
-        rows.append(row)
-    return {"fields": defs, "data": rows}
+        objects = [obj for obj in objects if keep(obj)]
+    if resource == "instance" and objects:
+        names = [None if d["kind"] == "unknown" else d["name"] for d in defs]
+        build = row_builder(cluster, objects[0], names, row_getters)
+    else:
+
+        def build(obj: dict[str, Any]) -> list[Any]:
+            return [get(obj) for get in row_getters]
+
+    # Rows are encoded a few at a time and then freed: thousands held as objects at once would set the
+    # garbage collector scanning the whole cluster state again and again; one call per row costs more.
+    chunks = [
+        orjson.dumps([build(obj) for obj in objects[start : start + ROWS_PER_CHUNK]])[1:-1]
+        for start in range(0, len(objects), ROWS_PER_CHUNK)
+    ]
+    return b'{"fields":' + orjson.dumps(defs) + b',"data":[' + b",".join(chunks) + b"]}"
