@@ -37,6 +37,7 @@ SEARCH_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 253
 MAX_NAMES = 100
 MAX_FIGURE = 2**53  # exact in every database and in JavaScript; far above any real size in MiB
+SEARCH_INLINE_IDS = 1_000  # a global search writes up to this many ids found by owner, IP or MAC as constants
 
 
 class NamesWidget(forms.TextInput):
@@ -186,22 +187,36 @@ class InstanceFilterSet(filters.FilterSet):
         """Instances whose name contains ``value``, with an IP starting with it or a MAC containing it, or
         owned by a user or group whose name contains it.
 
-        The name is compared on the row itself, so that the list can walk its (name, id) index in order and
-        stop at the end of the page, and a count reads only that index (on PostgreSQL it holds the status and
-        the cluster too). Everything else is one subquery, the ids each other lookup finds, united, each side
-        served by an index of its own; PostgreSQL hashes it once. A lookup that cannot match is left out:
-        an IP's text holds only hex digits, dots and colons, a MAC's only hex digits and colons.
+        The name is compared on the row itself, so that the planner can choose per search: walk the list's
+        (name, id) index in order and stop at the end of the page when many names match, or take the few
+        that match from the trigram index. The other lookups are read first, each through an index of its
+        own, and their ids (usually none, or a few) go into the statement as constants; a subquery there
+        would hide how many rows it selects and rule out the trigram index. Only when they find more than
+        :data:`SEARCH_INLINE_IDS` does the statement carry them as a subquery. A lookup that cannot match
+        is left out: an IP's text holds only hex digits, dots and colons, a MAC's only hex digits and colons.
         """
         if not value:
             return qs
-        others = list(_owners_named(value, "icontains"))
+        others = [
+            owners.values_list("instance_id", flat=True) for owners in _owners_named(value, "icontains")
+        ]
         if set(value) <= _IP_CHARACTERS:
-            others.append(Nic.objects.filter(ip__startswith=value).order_by().values("instance_id"))
+            others.append(
+                Nic.objects.filter(ip__startswith=value).order_by().values_list("instance_id", flat=True)
+            )
         mac = _mac(value)
         if set(mac) <= _MAC_CHARACTERS:
-            others.append(Nic.objects.filter(mac__icontains=mac).order_by().values("instance_id"))
+            others.append(
+                Nic.objects.filter(mac__icontains=mac).order_by().values_list("instance_id", flat=True)
+            )
         first, *rest = others
-        return qs.filter(Q(name__icontains=value) | Q(pk__in=first.union(*rest)))
+        # UNION ALL streams, so the limit stops the read early; the ids are complete if it was not reached.
+        found = list(first.union(*rest, all=True)[: SEARCH_INLINE_IDS + 1])
+        if len(found) > SEARCH_INLINE_IDS:
+            return qs.filter(Q(name__icontains=value) | Q(pk__in=first.union(*rest)))
+        if not found:
+            return qs.filter(name__icontains=value)
+        return qs.filter(Q(name__icontains=value) | Q(pk__in=sorted(set(found))))
 
     def filter_node(self, qs: QuerySet[Instance], name: str, value: list[str]) -> QuerySet[Instance]:
         return qs.filter(_on_nodes(Q(name__in=value))) if value else qs

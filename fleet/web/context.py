@@ -14,22 +14,49 @@ from django.utils.functional import SimpleLazyObject
 from fleet.access.policy import VIEW, Role, restrict, role_of
 from fleet.inventory.models import Cluster, ClusterHealth
 
+ALERT_FIELDS = (
+    "name",
+    "offline",
+    "health",
+    "last_sync_at",
+    "last_error",
+    "last_error_at",
+    "consecutive_failures",
+)
+"""What the banner shows of a cluster, and what decides whether it shows it."""
+
+
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.FLEET_STALE_AFTER_SECONDS)
+
 
 def cluster_alerts(user: Any) -> list[Cluster]:
     """The clusters ``user`` may see that are unreachable, never synced, or not synced for too long.
 
     Clusters an operator has set offline are left out: Fleet does not contact them on purpose.
     """
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.FLEET_STALE_AFTER_SECONDS)
+    cutoff = _stale_before()
     troubled = Cluster.objects.filter(offline=False).filter(
         Q(health=ClusterHealth.UNREACHABLE) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff)
     )
-    fields = ("name", "health", "last_sync_at", "last_error", "last_error_at", "consecutive_failures")
-    return list(restrict(troubled, user, VIEW).only(*fields).order_by("name"))
+    return list(restrict(troubled, user, VIEW).only(*ALERT_FIELDS).order_by("name"))
+
+
+def alerts_among(clusters: list[Cluster]) -> list[Cluster]:
+    """The clusters of ``clusters`` (loaded with :data:`ALERT_FIELDS`) that :func:`cluster_alerts` would
+    give: for a page that reads the clusters anyway, the banner without a query of its own."""
+    cutoff = _stale_before()
+    return [
+        c
+        for c in clusters
+        if not c.offline
+        and (c.health == ClusterHealth.UNREACHABLE or c.last_sync_at is None or c.last_sync_at < cutoff)
+    ]
 
 
 def fleet(request: HttpRequest) -> dict[str, Any]:
-    """Template context: ``fleet_role``, ``fleet_is_staff`` and ``cluster_alerts``, computed on first use."""
+    """Template context: ``fleet_role``, ``fleet_is_staff`` and ``cluster_alerts``, computed on first use (a
+    view that gives its own ``cluster_alerts``, from :func:`alerts_among`, spares the query)."""
     user = getattr(request, "user", None)
     role = SimpleLazyObject(lambda: _Role(role_of(user)))
     return {

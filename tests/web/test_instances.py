@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from fleet.inventory import filtersets, paging
 from fleet.inventory.models import Instance
 from fleet.inventory.owners import sync_owners
 from tests.inventory import factories
@@ -234,11 +235,12 @@ def test_query_count_is_fixed_whatever_the_page_size(
     sync_owners(Instance.objects.all())
     client = login("root")
     client.get("/")  # warms the session
-    # session, user, count, page, nics, owner users, owner groups, the cluster choices, the cluster alerts
+    # session, user, count, the page (with its NICs and owners), the clusters (choices and banner)
     for size in (20, 100):
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(5):
             assert client.get(f"/?page_size={size}").status_code == 200
-    with django_assert_num_queries(9):
+    # and a global search first reads the ids its owner, IP and MAC lookups find
+    with django_assert_num_queries(6):
         client.get("/?q=bulk&cluster=alpha.example.org&status=running&owner=root&sort=-memory&page_size=50")
 
 
@@ -246,7 +248,7 @@ def test_query_count_for_a_user(login, django_assert_num_queries) -> None:
     client = login("alice")
     client.get("/")
     # the same as an admin's, plus the user's permissions (user and group), which decide the role
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(7):
         assert client.get("/?page_size=50").status_code == 200
 
 
@@ -262,3 +264,39 @@ def test_a_search_with_no_match_says_so(login) -> None:
     response = login("root").get("/?q=nothing-is-called-this")
     assert response.status_code == 200
     assert b"No instance matches." in response.content and b"No entries" in response.content
+
+
+def test_a_long_list_counts_to_a_bound_and_its_last_page_is_one_click_away(login, scenario: Scenario) -> None:
+    Instance.objects.bulk_create(
+        Instance(cluster=scenario.alpha, name=f"bulk{n:04d}.example.org") for n in range(paging.COUNT_BOUND)
+    )
+    total = Instance.objects.count()  # the bound plus the scenario's 18
+    client = login("root")
+    body = client.get("/?page_size=50").content.decode()
+    assert f"Showing 1 to 50 of more than {paging.COUNT_BOUND} entries" in body
+    assert '<a href="?page_size=50&amp;page=2" rel="next">Next</a>' in body
+    assert '<a href="?page_size=50&amp;page=last">Last</a>' in body
+    last = client.get("/?page_size=50&page=last").content.decode()
+    assert f"Showing {total - total % 50 + 1} to {total} of {total} entries" in last
+    assert ROW.findall(last) == listed(client, "page_size=50&page=999")
+    # a page past the bound counts them all, and every page holds what an exact count would give it
+    deep = client.get("/?page_size=50&page=21").content.decode()
+    assert f"Showing 1001 to 1018 of {total} entries" in deep
+    names = sorted(Instance.objects.values_list("name", flat=True))
+    assert [name for p in (20, 21) for name in listed(client, f"page_size=50&page={p}")] == names[950:]
+
+
+SEARCHES = [(query, count) for query, count in FILTERS if query.startswith("q=")]
+
+
+@pytest.mark.parametrize("bound", [0, 1, 4, 5])
+@pytest.mark.parametrize(("query", "count"), SEARCHES)
+def test_a_search_finds_the_same_whether_its_other_matches_are_inlined_or_not(
+    login, monkeypatch: pytest.MonkeyPatch, query: str, count: int, bound: int
+) -> None:
+    """Owner, IP and MAC matches go into the statement as constants, or as a subquery past a bound (alice
+    owns 5 instances: ``q=alice`` is inlined from a bound of 5, not below)."""
+    inline = listed(login("root"), f"{query}&page_size=100")
+    monkeypatch.setattr(filtersets, "SEARCH_INLINE_IDS", bound)
+    assert listed(login("root"), f"{query}&page_size=100") == inline
+    assert len(inline) == count

@@ -82,11 +82,3 @@ def sort_header(context: template.Context, key: str, label: str) -> str:
     query["sort"] = target
     query.pop("page", None)
     return format_html('<a href="?{}" class="sort">{}{}</a>', query.urlencode(), label, arrow)
-
-
-@register.simple_tag(takes_context=True)
-def page_href(context: template.Context, number: int) -> str:
-    """The current URL's query with ``page`` set to ``number``."""
-    query = context["request"].GET.copy()
-    query["page"] = str(number)
-    return "?" + query.urlencode()

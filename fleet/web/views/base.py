@@ -2,8 +2,9 @@
 
 Both narrow their queryset through ``fleet.access.policy`` and nothing else: a list shows only what the
 caller may see, a detail of anything else is a 404. A list is driven by its filterset; invalid parameters
-give the page back with the errors beside the fields and status 400. A request from htmx (``HX-Request``)
-gets only the results part of the page.
+give the page back with the errors beside the fields and status 400. A long list counts its rows only as
+far as the page needs (``paging.web_page``). A request from htmx (``HX-Request``) gets only the results part
+of the page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 import django_filters
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -49,7 +50,7 @@ class ListPage(LoginRequiredMixin, View):
         rows: list[Any] = []
         if not errors:
             queryset = filterset.qs if filterset.is_bound else self.get_queryset()
-            page = Paginator(queryset, size).get_page(request.GET.get(paging.PAGE_PARAM))
+            page = paging.web_page(queryset, size, request.GET.get(paging.PAGE_PARAM))
             rows = self.decorate(list(page.object_list))
         context = {
             "title": self.title,
@@ -57,6 +58,8 @@ class ListPage(LoginRequiredMixin, View):
             "form": filterset.form,
             "errors": errors,
             "page": page,
+            "page_range": _page_range(page),
+            "page_query": _query_without_page(request),
             "rows": rows,
             "page_size": size,
             "page_sizes": paging.PAGE_SIZES,
@@ -90,3 +93,20 @@ class DetailPage(LoginRequiredMixin, View):
 
     def extra_context(self, obj: Model) -> dict[str, Any]:
         return {}
+
+
+def _page_range(page: Page[Any] | None) -> list[int | None]:
+    """The page numbers to link around ``page``, ``None`` for a gap (Django's ellipsis is a lazy translation,
+    costly to compare in a template loop)."""
+    if page is None:
+        return []
+    gap = page.paginator.ELLIPSIS
+    return [None if n == gap else int(n) for n in page.paginator.get_elided_page_range(page.number)]
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    """The request's query string without ``page``, ready for ``page=N`` to be appended (pagination links)."""
+    query = request.GET.copy()
+    query.pop(paging.PAGE_PARAM, None)
+    encoded = query.urlencode()
+    return f"{encoded}&" if encoded else ""
