@@ -89,30 +89,10 @@ def register(sim: SimulatorProcess) -> list[Any]:
 
 
 def read_model_tables() -> list[str]:
-    """The tables the worker fills from the clusters, children before parents."""
-    from fleet.inventory.models import (
-        Instance,
-        InstanceGroupOwner,
-        InstanceUserOwner,
-        Network,
-        NetworkConnection,
-        Nic,
-        Node,
-        NodeGroup,
-    )
+    """The tables the worker fills from the clusters."""
+    from fleet.inventory.maintenance import READ_MODEL
 
-    models = [
-        Nic,
-        InstanceUserOwner,
-        InstanceGroupOwner,
-        Instance.secondary_nodes.through,
-        Instance,
-        NetworkConnection,
-        Network,
-        Node,
-        NodeGroup,
-    ]
-    return [m._meta.db_table for m in models]
+    return [m._meta.db_table for m in READ_MODEL]
 
 
 def empty_read_model() -> None:
