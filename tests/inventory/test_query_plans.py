@@ -26,6 +26,9 @@ from fleet.inventory.models import (
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are checked on PostgreSQL"),
+    # pytest-django creates the test database only for the aliases that marked tests ask for: without the
+    # mark, this module run alone would build its fleet in (and truncate) the configured database itself.
+    pytest.mark.django_db,
 ]
 
 CLUSTERS, NODES_PER_CLUSTER, INSTANCES = 10, 40, 40_000
