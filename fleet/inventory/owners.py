@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from fleet.access.tags import owners_from_tags
+from fleet.access.tags import Owners, owners_from_tags
 from fleet.inventory.models import Instance, InstanceGroupOwner, InstanceUserOwner
 
 _BATCH = 900  # stays under SQLite's bound on query parameters
@@ -60,11 +60,21 @@ def sync_owner_tags(
     wanted_users: dict[int, set[str]] = {}
     wanted_groups: dict[int, set[str]] = {}
     malformed: list[tuple[str, str]] = []
+    # Tags are read one at a time, each distinct tag once: the same few thousand tags name the owners of
+    # tens of thousands of instances.
+    parsed: dict[str, Owners] = {}
     for pk, name, tags in tagged:
-        owners = owners_from_tags(tags, prefix)
-        wanted_users[pk] = set(owners.users)
-        wanted_groups[pk] = set(owners.groups)
-        malformed.extend((name, tag) for tag in owners.malformed)
+        users: set[str] = set()
+        groups: set[str] = set()
+        wanted_users[pk], wanted_groups[pk] = users, groups
+        for tag in tags:
+            owners = parsed.get(tag)
+            if owners is None:
+                owners = parsed[tag] = owners_from_tags((tag,), prefix)
+            users |= owners.users
+            groups |= owners.groups
+            if owners.malformed:
+                malformed.append((name, tag))
 
     user_model = get_user_model()
     user_names = set().union(*wanted_users.values()) if wanted_users else set()

@@ -11,9 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connections, router
 
 from fleet.inventory.models import Cluster, Instance
 from fleet.jobs.models import FINAL_STATUSES, Job, JobStatus
+
+SUBMITTED_CHANNEL = "fleet_job_submitted"
+"""The PostgreSQL channel on which :func:`submitted` announces each job it records (payload: the cluster's
+pk and the job id, space-separated), so that the worker follows it at once rather than at its next scan."""
 
 
 def submitted(
@@ -25,12 +30,17 @@ def submitted(
     instance: Instance | None = None,
     summary: Sequence[str] = (),
 ) -> Job:
-    """Record a job Fleet has just submitted (Ganeti gave ``job_id``), so that no restart can lose it."""
+    """Record a job Fleet has just submitted (Ganeti gave ``job_id``), so that no restart can lose it, and
+    announce it to the worker (on PostgreSQL)."""
     job, _ = Job.objects.update_or_create(
         cluster=cluster,
         job_id=job_id,
         defaults={"requester": requester, "reason": reason, "instance": instance, "summary": list(summary)},
     )
+    connection = connections[router.db_for_write(Job)]
+    if connection.vendor == "postgresql":  # delivered at commit, when the row is visible; else never
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [SUBMITTED_CHANNEL, f"{cluster.pk} {job_id}"])
     return job
 
 

@@ -14,6 +14,8 @@ clusters fetching at once hold bytes, not tens of thousands of parsed dicts each
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
@@ -21,7 +23,7 @@ from typing import Any
 
 from fleet.rapi import AsyncRapiClient, Call, QueryResult, Response, cluster, fields, qfilter, query
 from fleet.rapi.endpoints.query import Resource
-from fleet.sync import rows
+from fleet.sync import bulk, rows
 from fleet.sync.snapshot import JobCursor, Snapshot
 
 __all__ = [
@@ -50,6 +52,9 @@ REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resour
 NAMES_PER_REQUEST = 100  # instances asked for by name in one query2 request
 FETCH_ALL_ABOVE = 500  # more changed instances than this (or than half): the loop asks for every instance
 _MAX_LISTED_JOBS = 50  # beyond this many unfinished jobs, ask for every job from the oldest of them
+_parsing = threading.Lock()
+"""One parse at a time, whatever the number of database threads: parsing holds the GIL, so two at once
+take as long as one after the other, but hold two clusters' decoded answers and records at once."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,11 @@ class Fetched:
     def parse(self) -> Snapshot:
         """The snapshot these answers describe (CPU work: run it off the event loop). For a first step,
         the instances are in ``instance_markers`` and ``instances`` is empty until the second step."""
-        records = {kind: call.result(response).records() for kind, (call, response) in self.answers.items()}
+        # A partial pass's answers (a few instances) are small: they need not wait for a full pass's parse.
+        with _parsing if self.instance_scope is None else contextlib.nullcontext(), bulk.gc_paused():
+            records = {kind: call.result(answer).records() for kind, (call, answer) in self.answers.items()}
+            if not self.markers_only:
+                rows.slim_instances(records["instances"])
         info = None if self.info is None else self.info[0].result(self.info[1])
         instances = records["instances"]
         return Snapshot(
@@ -81,7 +90,9 @@ class Fetched:
 
     def instances(self) -> list[dict[str, Any]]:
         """The instance records of answers from :func:`fetch_instances`, every batch's."""
-        return [rec for call, response in self.answers.values() for rec in call.result(response).records()]
+        with _parsing, bulk.gc_paused():
+            records = [rec for call, answer in self.answers.values() for rec in call.result(answer).records()]
+            return rows.slim_instances(records)
 
 
 def job_filter(cursor: JobCursor) -> qfilter.Filter | None:

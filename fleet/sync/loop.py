@@ -7,9 +7,10 @@ database threads (:class:`Database`), so that a slow cluster, or a large one, ho
 
 A full pass has two steps (``fleet.sync.fetch``): the markers and live fields of every instance, compared
 with the stored rows, then the full records of only the instances that changed, written in one transaction
-with everything else. Job follow-ups (the final state of a job, the resync of what it touched) go before
-the next full pass and run on a database thread of their own, so they never queue behind other clusters'
-passes.
+with everything else. When a followed job ends, its follower records the final job and reads what it
+touched at once, beside whatever the loop is doing (reads never conflict); the loop writes what was read
+before its next full pass, or right after the one in progress, on a database thread of its own, so that it
+never queues behind other clusters' passes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +30,7 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from fleet.rapi import AsyncRapiClient, RapiError
+from fleet.rapi import Job as RapiJob
 from fleet.rapi.errors import JobNotFound
 from fleet.sync import follower, health, snapshot
 from fleet.sync.connect import Connection
@@ -142,6 +145,16 @@ def _partial_step(cluster_id: int, fetched: Fetched) -> snapshot.Stats:
     return snapshot.apply(cluster_id, fetched.parse(), timezone.now())
 
 
+@dataclass(frozen=True)
+class _Touched:
+    """What a follower read of the instances its job touched, once the job had ended; ``started`` is the
+    loop's clock when the read began."""
+
+    names: frozenset[str]
+    fetched: Fetched
+    started: float
+
+
 class ClusterLoop:
     """The loop of one cluster: see the module docstring."""
 
@@ -170,6 +183,8 @@ class ClusterLoop:
         self._stopping = asyncio.Event()
         self._dirty: set[str] = set()
         self._dirty_all = False
+        self._touched: list[_Touched] = []  # read by followers, written by the loop (one writer per cluster)
+        self._passed_at = -math.inf  # the clock when the last successful full pass began
         self._followed: dict[int, asyncio.Task[None]] = {}
         self._follow_gate = asyncio.Semaphore(settings.follow_limit)
         self._clients_to_close: list[AsyncRapiClient] = []
@@ -184,11 +199,13 @@ class ClusterLoop:
                 await self._sleep_until(next_full)
                 if self._stopping.is_set():
                     break
-                if self._dirty and not self._dirty_all:
+                if (self._dirty or self._touched) and not self._dirty_all:
                     await self.resync()  # a followed job's end goes before the next full pass
                 elif self.clock() >= next_full or self._dirty_all:
                     started = self.clock()
                     ok = await self.full_pass()
+                    if ok:
+                        self._passed_at = started
                     delay = health.backoff(self.failures, self.settings.interval, self.settings.max_backoff)
                     next_full = (started if ok else self.clock()) + delay
         finally:
@@ -234,31 +251,36 @@ class ClusterLoop:
                 return True
             assert self._client is not None
             cursor, stored = await self.db.run(_pass_start, self.cluster_id)
-            if stored:
-                fetched = await fetch_full(self._client, cursor)
-            else:  # nothing stored to compare with: every instance in full, at once
-                async with self.fetch_gate or contextlib.nullcontext():
-                    fetched = await fetch_full(self._client, cursor, markers=False)
-            first: snapshot.Snapshot | Fetched = fetched
-            details = None  # nothing stored: every instance was read in full at once
-            if stored:
-                first, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
-                assert first.instance_markers is not None
-                if len(changed) > min(FETCH_ALL_ABOVE, len(first.instance_markers) // 2):
-                    first = replace(first, instance_markers=None)  # most changed: read every instance in full
-                    details = await fetch_instances(self._client, None)
+            # A pass that reads every instance in full (the first one, or one where most changed) holds the
+            # fetch gate until it has written them: that bounds how many clusters' full records the worker
+            # holds at once, as answers waiting for a database thread or parsed.
+            async with contextlib.AsyncExitStack() as in_full:
+                first: snapshot.Snapshot | Fetched
+                details: Fetched | None = None
+                if not stored:  # nothing stored to compare with: every instance in full, at once
+                    await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
+                    fetched = first = await fetch_full(self._client, cursor, markers=False)
                 else:
-                    details = await fetch_instances(self._client, changed)
-            async with self.gate:
-                stats = await self.db.run(
-                    _full_step,
-                    self.cluster_id,
-                    first,
-                    details,
-                    started_at,
-                    fetched.latency,
-                    connection.timeout,
-                )
+                    fetched = await fetch_full(self._client, cursor)
+                    plan, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
+                    assert plan.instance_markers is not None
+                    if len(changed) > min(FETCH_ALL_ABOVE, len(plan.instance_markers) // 2):
+                        plan = replace(plan, instance_markers=None)  # most changed: read all in full
+                        await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
+                        details = await fetch_instances(self._client, None)
+                    else:
+                        details = await fetch_instances(self._client, changed)
+                    first = plan
+                async with self.gate:
+                    stats = await self.db.run(
+                        _full_step,
+                        self.cluster_id,
+                        first,
+                        details,
+                        started_at,
+                        fetched.latency,
+                        connection.timeout,
+                    )
         except Exception as exc:  # every failure is recorded as the cluster's health, then backed off
             self._dirty |= dirty
             self.failures += 1
@@ -274,15 +296,26 @@ class ClusterLoop:
         return True
 
     async def resync(self) -> None:
-        """Fetch and write the instances that followed jobs touched (and all nodes, groups and networks)."""
+        """Write what followed jobs touched: the instances their followers read once the job ended (and
+        every node, group and network), then read and write the rest of the dirty names."""
         names, self._dirty = self._dirty, set()
+        touched, self._touched = self._touched, []
         try:
-            connection = await self._connect(urgent=True)
-            if connection is None or connection.offline or self._client is None:
+            for read in sorted(touched, key=lambda read: read.started):  # older reads first
+                names -= read.names
+                # Read before the last full pass began: that pass saw the job's effects already.
+                if read.started >= self._passed_at:
+                    await self.db.urgent(_partial_step, self.cluster_id, read.fetched)  # small: no gate
+            if not names:
                 return
+            if self._client is None:
+                connection = await self._connect(urgent=True)
+                if connection is None or connection.offline or self._client is None:
+                    return
             fetched = await fetch_partial(self._client, names)
-            await self.db.urgent(_partial_step, self.cluster_id, fetched)  # small: not under the gate
+            await self.db.urgent(_partial_step, self.cluster_id, fetched)
         except Exception as exc:  # the next full pass covers what this one missed
+            names |= {name for read in touched for name in read.names}
             log.warning("%s: resync of %s failed: %s", self.name, sorted(names), health.describe(exc))
             self._dirty_all = True
 
@@ -307,23 +340,47 @@ class ClusterLoop:
                         await self._pause(delay)
                         delay = min(delay * 2, self.settings.max_backoff)
                         continue
-                    try:
-                        what = await self.db.urgent(
-                            follower.record_final, self.cluster_id, job, timezone.now()
-                        )
-                    except Exception as exc:  # the database failed: wait, and ask the cluster again
-                        log.error("%s: cannot record job %d: %s", self.name, job_id, exc)
-                        await self._pause(delay)
-                        continue
-                    log.info("%s: job %d ended: %s", self.name, job_id, job.status)
-                    if what is follower.EVERYTHING:
-                        self._dirty_all = True
-                    else:
-                        self._dirty |= what
-                    self._wake.set()
-                    return
+                    if await self._ended(client, job):
+                        log.info("%s: job %d ended: %s", self.name, job_id, job.status)
+                        return
+                    await self._pause(delay)  # the database failed: wait, and ask the cluster again
         finally:
             self._followed.pop(job_id, None)
+
+    async def _ended(self, client: AsyncRapiClient, job: RapiJob) -> bool:
+        """Record the final job and, meanwhile, read what it touched (a user waits for both); hand what
+        was read to the loop, which writes it. False if the database failed."""
+        guess = follower.touched(job.ops)  # the opcodes name the instances, as a rule
+        early = asyncio.create_task(self._read_touched(client, guess)) if guess else None
+        try:
+            what = await self.db.urgent(follower.record_final, self.cluster_id, job, timezone.now())
+            if what is follower.EVERYTHING:
+                self._dirty_all = True
+            else:
+                if early is not None and guess is not None and what <= guess:
+                    read = await early
+                else:
+                    read = await self._read_touched(client, what)
+                self._dirty |= what
+                if read is not None:  # else the loop's resync reads them
+                    self._touched.append(read)
+            self._wake.set()
+            return True
+        except Exception as exc:  # the database failed
+            log.error("%s: cannot record job %d: %s", self.name, job.id, exc)
+            return False
+        finally:
+            if early is not None:
+                early.cancel()
+
+    async def _read_touched(self, client: AsyncRapiClient, names: frozenset[str]) -> _Touched | None:
+        """The instances named (and every node, group and network), read now; None if the cluster failed."""
+        started = self.clock()
+        try:
+            return _Touched(names, await fetch_partial(client, names), started)
+        except Exception as exc:
+            log.info("%s: reading %s: %s", self.name, sorted(names), health.describe(exc))
+            return None
 
     # Helpers ----------------------------------------------------------------------------------------------
 
@@ -355,7 +412,7 @@ class ClusterLoop:
 
     async def _sleep_until(self, deadline: float) -> None:
         """Sleep until ``deadline`` (monotonic), or until woken by a finished job or :meth:`stop`."""
-        if self._dirty or self._dirty_all:
+        if self._dirty or self._dirty_all or self._touched:
             return
         self._wake.clear()
         with contextlib.suppress(TimeoutError):

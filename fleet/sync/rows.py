@@ -36,11 +36,14 @@ NETWORK_LIVE: Final = ("free_count", "reserved_count")
 INSTANCE_LIVE: Final = ("status", "oper_state", "oper_ram", "oper_vcpus")
 
 
+_from_epoch = dt.datetime.fromtimestamp
+
+
 def timestamp(value: Any) -> dt.datetime | None:
     """Ganeti's float epoch seconds (query2 ``ctime``/``mtime``) as an aware UTC datetime."""
     if value is None:
         return None
-    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+    return _from_epoch(float(value), dt.UTC)
 
 
 def _common(rec: Record) -> dict[str, Any]:
@@ -117,14 +120,31 @@ def network_connections(rec: Record, group_pks: Mapping[str, int]) -> list[tuple
     return out
 
 
+SHOWN_HVPARAMS: Final = ("boot_order", "cdrom_image_path", "disk_type", "nic_type", "use_localtime")
+"""The hypervisor parameters Fleet shows and lets owners change (ganetimgr's instance settings), the only ones
+stored: Ganeti's full set is some 70 values per instance, which would make most of an instance row."""
+
+
+def slim_instances(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cut each instance record's ``hvparams`` down to :data:`SHOWN_HVPARAMS`, in place (and return the
+    records): a cluster's records then wait for their turn to be written without Ganeti's full set of
+    hypervisor parameters, which is most of their memory."""
+    for rec in records:
+        hvparams = rec.get("hvparams")
+        if hvparams:
+            rec["hvparams"] = {k: hvparams[k] for k in SHOWN_HVPARAMS if k in hvparams}
+    return records
+
+
 def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
     """The columns of an instance that its marker record (``fetch.INSTANCE_MARKER_FIELDS``) gives: identity,
     change markers and the compared live columns, as :func:`instance_values` would give them."""
+    mtime = rec.get("mtime")
     return {
         "name": rec["name"],
         "uuid": rec.get("uuid"),
         "serial_no": int(rec.get("serial_no") or 0),
-        "mtime": timestamp(rec.get("mtime")),
+        "mtime": None if mtime is None else _from_epoch(float(mtime), dt.UTC),
         "primary_node_id": node_pks.get(rec.get("pnode") or ""),
         "status": rec.get("status") or "ADMIN_down",
         "oper_state": rec.get("oper_state"),
@@ -134,44 +154,72 @@ def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str
 
 
 def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
-    """An instance's columns; ``node_pks`` maps node names to row ids (secondaries are separate)."""
-    beparams = rec.get("beparams") or {}
-    sizes = [int(s) for s in rec.get("disk.sizes") or [] if s is not None]
-    vcpus = rec.get("vcpus") if rec.get("vcpus") is not None else beparams.get("vcpus")
+    """An instance's columns; ``node_pks`` maps node names to row ids (secondaries are separate).
+
+    Written as one dict literal: it runs for every instance of a first sync (tens of thousands)."""
+    get = rec.get
+    beparams = get("beparams") or {}
+    hvparams = get("hvparams") or {}
+    sizes = [int(s) for s in get("disk.sizes") or () if s is not None]
+    vcpus = get("vcpus")
+    if vcpus is None:
+        vcpus = beparams.get("vcpus")
+    ctime, mtime = get("ctime"), get("mtime")
     return {
-        **_common(rec),
-        **instance_marker_values(rec, node_pks),
-        "admin_state": rec.get("admin_state") or "down",
+        "name": rec["name"],
+        "uuid": get("uuid"),
+        "serial_no": int(get("serial_no") or 0),
+        "ctime": None if ctime is None else _from_epoch(float(ctime), dt.UTC),
+        "mtime": None if mtime is None else _from_epoch(float(mtime), dt.UTC),
+        "tags": sorted(get("tags") or ()),
+        "primary_node_id": node_pks.get(get("pnode") or ""),
+        "status": get("status") or "ADMIN_down",
+        "oper_state": get("oper_state"),
+        "oper_ram": get("oper_ram"),
+        "oper_vcpus": get("oper_vcpus"),
+        "admin_state": get("admin_state") or "down",
         "memory": int(beparams.get("maxmem") or beparams.get("memory") or 0),
         "min_memory": int(beparams.get("minmem") or 0),
         "vcpus": int(vcpus or 0),
-        "disk_template": rec.get("disk_template") or "",
+        "disk_template": get("disk_template") or "",
         "disk_sizes": sizes,
         "disk_total": sum(sizes),
-        "disk_usage": int(rec.get("disk_usage") or 0),
-        "os": rec.get("os") or "",
-        "hvparams": rec.get("hvparams") or {},
-        "network_port": rec.get("network_port"),
+        "disk_usage": int(get("disk_usage") or 0),
+        "os": get("os") or "",
+        "hvparams": {k: hvparams[k] for k in SHOWN_HVPARAMS if k in hvparams},
+        "network_port": get("network_port"),
     }
 
 
 def secondary_nodes(rec: Record, node_pks: Mapping[str, int]) -> list[int]:
     """The row ids of the instance's secondary nodes that are known."""
-    return [node_pks[name] for name in rec.get("snodes") or [] if name in node_pks]
+    return [node_pks[name] for name in rec.get("snodes") or () if name in node_pks]
+
+
+_NIC_FIELDS: Final = (
+    "nic.names",
+    "nic.uuids",
+    "nic.ips",
+    "nic.modes",
+    "nic.links",
+    "nic.networks",
+    "nic.networks.names",
+)
 
 
 def nic_values(rec: Record, network_pks: Mapping[str, int]) -> list[dict[str, Any]]:
     """The instance's NICs in order; ``network_pks`` maps network UUIDs to row ids."""
-    macs = rec.get("nic.macs") or []
+    macs = rec.get("nic.macs") or ()
     count = len(macs)
-
-    def column(field: str) -> list[Any]:
-        values = list(rec.get(field) or [])
-        return values + [None] * (count - len(values))
-
-    ips, names, uuids = column("nic.ips"), column("nic.names"), column("nic.uuids")
-    modes, links = column("nic.modes"), column("nic.links")
-    networks, network_names = column("nic.networks"), column("nic.networks.names")
+    if not count:
+        return []
+    columns = []
+    for name in _NIC_FIELDS:
+        column = rec.get(name) or ()
+        if len(column) != count:  # Ganeti sends them as long as nic.macs; a short one must not shift NICs
+            column = [*column[:count], *[None] * (count - len(column))]
+        columns.append(column)
+    names, uuids, ips, modes, links, networks, network_names = columns
     return [
         {
             "index": i,

@@ -128,7 +128,7 @@ def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
 def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
     """Write ``snap`` into the read model of the cluster, in one transaction; return what was done."""
     stats = Stats()
-    with transaction.atomic():
+    with bulk.gc_paused(), transaction.atomic():
         if snap.info is not None:
             _cluster_info(cluster_id, snap.info, stats)
         groups = _groups(cluster_id, snap.groups, now, stats)
@@ -229,9 +229,12 @@ def _write(
     def raw(rec: Record) -> dict[str, Any] | None:
         return dict(rec) if keep_raw else None
 
-    pks = bulk.insert(
-        model, [{"cluster_id": cluster_id, "raw": raw(rec), "synced_at": now, **v} for v, rec in diff.created]
-    )
+    common = {"cluster_id": cluster_id, "synced_at": now}
+    if keep_raw:
+        created = [{**v, "raw": dict(rec)} for v, rec in diff.created]
+    else:  # no copy of each row's values: thousands of instances on a first sync
+        created, common["raw"] = [v for v, _ in diff.created], None
+    pks = bulk.insert(model, created, common)
     written = [_Written(pk, v, rec, True) for pk, (v, rec) in zip(pks, diff.created, strict=True)]
     for row in written:
         diff.pks[_key(row.values["uuid"], row.values["name"])] = row.pk
@@ -411,14 +414,12 @@ def _instance_dependents(
     for chunk in _chunks([i.pk for i in instances if not i.new]):
         old_nics += Nic.objects.filter(instance_id__in=chunk).delete()[0]
         old_links += secondary.objects.filter(instance_id__in=chunk).delete()[0]
-    nics = bulk.insert(
-        Nic,
-        [
-            {"instance_id": i.pk, **values}
-            for i in instances
-            for values in rows.nic_values(i.record, network_pks)
-        ],
-    )
+    nics: list[dict[str, Any]] = []
+    for i in instances:
+        for values in rows.nic_values(i.record, network_pks):
+            values["instance_id"] = i.pk
+            nics.append(values)
+    nic_pks = bulk.insert(Nic, nics)
     links = bulk.insert(
         secondary,
         [
@@ -427,7 +428,7 @@ def _instance_dependents(
             for node_id in rows.secondary_nodes(i.record, node_pks)
         ],
     )
-    stats.count("nics", created=len(nics), deleted=old_nics)
+    stats.count("nics", created=len(nic_pks), deleted=old_nics)
     stats.count("secondary_nodes", created=len(links), deleted=old_links)
     report = sync_owner_tags(
         [(i.pk, i.values["name"], i.values["tags"]) for i in instances],

@@ -2,8 +2,11 @@
 
 ``Worker.run()`` runs until ``stop()`` (the CLI calls it on SIGTERM and SIGINT): every lease period it
 claims clusters (``fleet.sync.leases``), starts a loop for each cluster it gained and stops those it lost,
-gave up, or that were removed or marked offline; every second it looks for unfinished Job rows of its
-clusters and has their loops follow them. ``Worker.run_once()`` does one full pass of every cluster, then
+gave up, or that were removed or marked offline. A job Fleet submits is followed by its cluster's loop as
+soon as the process that recorded it announces it (PostgreSQL's LISTEN/NOTIFY); every second the worker
+also looks for unfinished Job rows of its clusters, which finds the jobs of a restart, those recorded
+without an announcement (SQLite, a job Ganeti submitted as a child) and those announced while the
+listener was reconnecting. ``Worker.run_once()`` does one full pass of every cluster, then
 follows the unfinished jobs to their end and resyncs what they touched: deterministic, for tests and cron.
 """
 
@@ -15,7 +18,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import psycopg
+from django.db import connections
+
 from fleet.inventory.models import Cluster
+from fleet.jobs.lifecycle import SUBMITTED_CHANNEL
 from fleet.sync import follower
 from fleet.sync.leases import Leases
 from fleet.sync.loop import ClusterLoop, Database, LoopSettings
@@ -32,8 +39,12 @@ class WorkerSettings:
     loop: LoopSettings = field(default_factory=LoopSettings)
     lease_period: float = 10.0  # seconds; a dead worker's clusters are taken over within one period
     job_scan: float = 1.0  # seconds between scans for unfinished Job rows
-    parallel_writes: int = 4  # clusters parsed and written at once (memory bound), PostgreSQL only
-    parallel_full_fetches: int = 8  # clusters reading every instance in full at once (memory bound)
+    # Clusters parsed and written at once, PostgreSQL only. Parsing holds the GIL, so two keep the database
+    # and Python busy side by side; each more holds another cluster's records (memory) for no speed.
+    parallel_writes: int = 2
+    # Clusters between the start of reading every instance in full and the end of writing them (memory
+    # bound): those written, and as many read meanwhile.
+    parallel_full_fetches: int = 4
 
 
 def _contactable_clusters() -> list[int]:
@@ -60,6 +71,7 @@ class Worker:
     async def run(self) -> None:
         """Sync the clusters this worker holds until :meth:`stop`."""
         scanner = asyncio.create_task(self._scan_jobs(), name="job scan")
+        listener = asyncio.create_task(self._listen_jobs(), name="job listener")
         try:
             while not self._stopping.is_set():
                 await self._supervise()
@@ -67,7 +79,8 @@ class Worker:
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.lease_period)
         finally:
             scanner.cancel()
-            await asyncio.gather(scanner, return_exceptions=True)
+            listener.cancel()
+            await asyncio.gather(scanner, listener, return_exceptions=True)
             await self._stop_loops(list(self.loops))
             await asyncio.to_thread(self.leases.close)
             self.db.close()
@@ -135,3 +148,35 @@ class Worker:
                 if loop is not None:
                     loop.follow(job_id)
             await asyncio.sleep(self.settings.job_scan)
+
+    async def _listen_jobs(self) -> None:
+        """Follow each job announced by ``fleet.jobs.lifecycle.submitted`` at once (PostgreSQL only)."""
+        database = connections["default"]
+        if database.vendor != "postgresql":
+            return
+        # Django's parameters, less its synchronous cursor class and adapters.
+        params = {
+            key: value
+            for key, value in database.get_connection_params().items()
+            if key not in ("cursor_factory", "context")
+        }
+        while not self._stopping.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as listening:
+                    await listening.execute(f"LISTEN {SUBMITTED_CHANNEL}")
+                    async for note in listening.notifies():
+                        self._announced(note.payload)
+            except (psycopg.Error, OSError) as exc:  # the scan finds the jobs meanwhile
+                log.warning("cannot listen for submitted jobs: %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.lease_period)
+
+    def _announced(self, payload: str) -> None:
+        try:
+            cluster_id, job_id = (int(part) for part in payload.split())
+        except ValueError:
+            log.warning("ignoring a malformed job announcement: %r", payload)
+            return
+        loop = self.loops.get(cluster_id)
+        if loop is not None:  # else another worker holds the cluster, and heard it too
+            loop.follow(job_id)

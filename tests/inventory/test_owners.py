@@ -102,3 +102,17 @@ def test_the_prefix_setting_decides_which_tags_count(world: dict[str, object]) -
     with override_settings(FLEET_TAG_PREFIX="ganetimgr"):
         sync_owners(Instance.objects.all())
     assert _names(Instance.objects.owned_by(world["users"]["alice"])) == {"foreign"}
+
+
+def test_a_tag_shared_by_many_instances_counts_for_each(world: dict[str, object]) -> None:
+    cluster = world["cluster"]
+    twins = [
+        factories.instance(cluster, f"twin{i}.example.org", ["fleet:user:", "fleet:user:dave"])
+        for i in (1, 2)
+    ]  # type: ignore[arg-type]
+    report = sync_owners(twins)
+    assert report.malformed_tags == (
+        ("twin1.example.org", "fleet:user:"),
+        ("twin2.example.org", "fleet:user:"),
+    )
+    assert _names(Instance.objects.owned_by(world["users"]["dave"])) == {"twin1", "twin2"}  # type: ignore[index]

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from fleet.jobs.lifecycle import append_log, apply_job_info, ganeti_time, status_from_opcodes, submitted
+from fleet.jobs.lifecycle import (
+    SUBMITTED_CHANNEL,
+    append_log,
+    apply_job_info,
+    ganeti_time,
+    status_from_opcodes,
+    submitted,
+)
 from fleet.jobs.models import Job, JobStatus
 from tests.inventory import factories
 
@@ -116,6 +124,23 @@ def test_a_submitted_job_keeps_requester_reason_and_target() -> None:
     job.save()
     assert list(Job.objects.unfinished()) == []
     assert Job.objects.get().error_code == "wrong_state"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submitted_job_is_announced_once_recorded() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the announcement is PostgreSQL's NOTIFY")
+    params = connection.get_connection_params()
+    params = {key: value for key, value in params.items() if key not in ("cursor_factory", "context")}
+    cluster = factories.cluster()
+    with psycopg.connect(**params, autocommit=True) as listening:
+        listening.execute(f"LISTEN {SUBMITTED_CHANNEL}")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            submitted(cluster, 16, requester=None, reason="rolled back")
+            raise RuntimeError
+        submitted(cluster, 17, requester=None, reason="recorded")
+        heard = [note.payload for note in listening.notifies(timeout=5, stop_after=2)]
+    assert heard == [f"{cluster.pk} 17"]
 
 
 @pytest.mark.django_db

@@ -4,6 +4,8 @@ vanished instances removed."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
 from fleet.jobs.models import Job
 from fleet.rapi import Credentials, Pin, RapiClient, instances, query
-from fleet.sync import snapshot
+from fleet.sync import bulk, rows, snapshot
 from fleet.sync.connect import Connection
 from fleet.sync.fetch import fetch_full
 from fleet.sync.rows import Record
@@ -175,3 +177,104 @@ def test_a_pass_reads_in_full_only_the_instances_whose_markers_moved(sim: Simula
     stats = Cluster.objects.get(pk=cluster.pk).last_sync_stats
     assert stats["updated"].get("instances") == 1
     assert stats["seen"]["instances"] == simulator_counts(sim.control_url)[target.name]
+
+
+def test_instances_keep_the_shown_hvparams_and_every_nic_as_ganeti_lists_them(sim: Simulated) -> None:
+    run_once()
+    target = sim.targets[0]
+    nic_fields = ["nic.ips", "nic.macs", "nic.links", "nic.networks.names"]
+    with rapi(sim) as client:
+        answer = client.call(query.get("instance", ["name", "hvparams", *nic_fields]))
+    for rec in answer.records()[:20]:
+        stored = Instance.objects.get(cluster__name=target.name, name=rec["name"])
+        assert stored.hvparams == {k: rec["hvparams"][k] for k in rows.SHOWN_HVPARAMS if k in rec["hvparams"]}
+        assert stored.hvparams  # the simulator's kvm instances have them
+        nics = list(Nic.objects.filter(instance=stored).order_by("index"))
+        assert [n.index for n in nics] == list(range(len(rec["nic.macs"])))
+        assert [n.ip for n in nics] == [ip or None for ip in rec["nic.ips"]]
+        assert [n.mac for n in nics] == rec["nic.macs"]
+        assert [n.link for n in nics] == rec["nic.links"]
+        assert [n.network_name for n in nics] == [name or "" for name in rec["nic.networks.names"]]
+
+
+def test_short_nic_lists_do_not_shift_the_nics() -> None:
+    rec = {"nic.macs": ["aa:00:00:00:00:01", "aa:00:00:00:00:02"], "nic.ips": ["10.0.0.9"], "nic.links": None}
+    nics = rows.nic_values(rec, {})
+    assert [(n["index"], n["mac"], n["ip"], n["link"]) for n in nics] == [
+        (0, "aa:00:00:00:00:01", "10.0.0.9", ""),
+        (1, "aa:00:00:00:00:02", None, ""),
+    ]
+
+
+def test_bulk_insert_fills_shared_and_missing_columns() -> None:
+    cluster = Cluster.objects.create(
+        name="bulk.example.org", rapi_url="https://bulk.example.org:5080", rapi_fingerprint="ab" * 32
+    )
+    group = NodeGroup.objects.create(cluster=cluster, name="default")
+    pks = bulk.insert(
+        Node,
+        [
+            {"name": "node1.example.org", "tags": ["a"], "memory_total": 1024},
+            {"name": "node2.example.org"},  # no tags, no memory: the fields' defaults
+        ],
+        {"cluster_id": cluster.pk, "group_id": group.pk, "raw": {"from": "common"}},
+    )
+    nodes = {node.pk: node for node in Node.objects.filter(cluster=cluster)}
+    assert sorted(nodes) == sorted(pks)
+    first, second = nodes[pks[0]], nodes[pks[1]]
+    assert (first.name, first.tags, first.memory_total, first.group_id) == (
+        "node1.example.org",
+        ["a"],
+        1024,
+        group.pk,
+    )
+    assert (second.name, second.tags, second.memory_total) == ("node2.example.org", [], None)
+    assert first.raw == second.raw == {"from": "common"}
+
+
+def test_the_collector_resumes_after_the_last_paused_block() -> None:
+    assert gc.isenabled()
+    inner_started, outer_may_end = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def inner() -> None:
+        with bulk.gc_paused():
+            inner_started.set()
+            outer_may_end.wait(5)
+        seen.append(gc.isenabled())
+
+    with bulk.gc_paused():
+        thread = threading.Thread(target=inner)
+        thread.start()
+        inner_started.wait(5)
+    seen.append(gc.isenabled())  # the other thread is still inside its block
+    outer_may_end.set()
+    thread.join(5)
+    assert seen == [False, True]
+    gc.disable()
+    try:
+        with bulk.gc_paused():
+            pass
+        assert not gc.isenabled()  # paused blocks never turn on a collector that was off
+    finally:
+        gc.enable()
+
+
+def test_blocks_that_keep_overlapping_still_collect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "PAUSE_AT_MOST", 0.0)
+    collections: list[str] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        collections.append(phase)
+
+    gc.callbacks.append(seen)
+    try:
+        with bulk.gc_paused():
+            with bulk.gc_paused():
+                collections.clear()
+            # The outer block still runs, but the pause lasted long enough: the inner one's end collected.
+            assert collections == ["start", "stop"]
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
