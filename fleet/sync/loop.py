@@ -176,6 +176,7 @@ class ClusterLoop:
         self.clock = clock
         self.failures = 0
         self.passes = 0
+        self.rows_written = 0  # by full passes, ever: the worker refreshes statistics after many
         self.last_outcome: health.Outcome | None = None
         self._connection: Connection | None = None
         self._client: AsyncRapiClient | None = None
@@ -291,6 +292,7 @@ class ClusterLoop:
             return False
         self.failures = 0
         self.passes += 1
+        self.rows_written += stats.writes
         self.last_outcome = health.Outcome(started_at, timezone.now(), latency=fetched.latency)
         log.info("%s: synced, %d rows written", self.name, stats.writes)
         return True

@@ -20,6 +20,7 @@ from fleet.sync import bulk, rows, snapshot
 from fleet.sync.connect import Connection
 from fleet.sync.fetch import fetch_full
 from fleet.sync.rows import Record
+from fleet.sync.worker import ANALYZE_AFTER
 from tests.conftest import Simulated
 from tests.sync.conftest import register, run_once, simulator_counts
 
@@ -278,3 +279,20 @@ def test_blocks_that_keep_overlapping_still_collect(monkeypatch: pytest.MonkeyPa
         assert gc.isenabled()
     finally:
         gc.callbacks.remove(seen)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE is PostgreSQL's")
+def test_a_first_sync_leaves_the_planner_statistics_of_what_it_wrote(
+    fresh_simulator: Callable[..., Simulated],
+) -> None:
+    def estimated_instances() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Instance._meta.db_table])
+            return float(cursor.fetchone()[0])
+
+    simulated = fresh_simulator("--profile", "tiny", "--clusters", "1", "--instances", str(ANALYZE_AFTER))
+    register(simulated.targets[0])
+    assert estimated_instances() <= 0  # never analyzed: the planner would take the table for empty
+    run_once()
+    written = Instance.objects.count()
+    assert written == ANALYZE_AFTER and estimated_instances() == written
