@@ -186,6 +186,7 @@ class ClusterLoop:
         self._dirty_all = False
         self._touched: list[_Touched] = []  # read by followers, written by the loop (one writer per cluster)
         self._passed_at = -math.inf  # the clock when the last successful full pass began
+        self._writing = asyncio.Lock()  # held by every write of the cluster: they never overlap
         self._followed: dict[int, asyncio.Task[None]] = {}
         self._follow_gate = asyncio.Semaphore(settings.follow_limit)
         self._clients_to_close: list[AsyncRapiClient] = []
@@ -204,7 +205,7 @@ class ClusterLoop:
                     await self.resync()  # a followed job's end goes before the next full pass
                 elif self.clock() >= next_full or self._dirty_all:
                     started = self.clock()
-                    ok = await self.full_pass()
+                    ok = await self._full_pass_and_resyncs()
                     if ok:
                         self._passed_at = started
                     delay = health.backoff(self.failures, self.settings.interval, self.settings.max_backoff)
@@ -272,7 +273,7 @@ class ClusterLoop:
                     else:
                         details = await fetch_instances(self._client, changed)
                     first = plan
-                async with self.gate:
+                async with self.gate, self._writing:
                     stats = await self.db.run(
                         _full_step,
                         self.cluster_id,
@@ -307,7 +308,7 @@ class ClusterLoop:
                 names -= read.names
                 # Read before the last full pass began: that pass saw the job's effects already.
                 if read.started >= self._passed_at:
-                    await self.db.urgent(_partial_step, self.cluster_id, read.fetched)  # small: no gate
+                    await self._write_read(read)
             if not names:
                 return
             if self._client is None:
@@ -320,6 +321,30 @@ class ClusterLoop:
             names |= {name for read in touched for name in read.names}
             log.warning("%s: resync of %s failed: %s", self.name, sorted(names), health.describe(exc))
             self._dirty_all = True
+
+    async def _full_pass_and_resyncs(self) -> bool:
+        """A full pass, with what followed jobs touched written meanwhile (between the pass's writes), and
+        again after it: the pass may have read those objects before the job ended."""
+        passing = asyncio.create_task(self.full_pass())
+        written: list[_Touched] = []
+        while not passing.done():
+            self._wake.clear()
+            waking = asyncio.create_task(self._wake.wait())
+            await asyncio.wait({passing, waking}, return_when=asyncio.FIRST_COMPLETED)
+            waking.cancel()
+            reads, self._touched = self._touched, []
+            for read in sorted(reads, key=lambda read: read.started):
+                try:
+                    await self._write_read(read)
+                except Exception as exc:  # written again after the pass
+                    log.warning("%s: resync of %s failed: %s", self.name, sorted(read.names), exc)
+            written += reads
+        self._touched = written + self._touched
+        return passing.result()
+
+    async def _write_read(self, read: _Touched) -> None:
+        async with self._writing:
+            await self.db.urgent(_partial_step, self.cluster_id, read.fetched)  # small: not under the gate
 
     # Following --------------------------------------------------------------------------------------------
 
