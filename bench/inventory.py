@@ -122,7 +122,8 @@ def _check_no_writes(what: str, xid: int, counts: dict[str, int]) -> None:
 
 def p2_one_cluster() -> None:
     from fleet.inventory.models import Cluster
-    from fleet.sync.loop import ClusterLoop, Database, LoopSettings
+    from fleet.sync.database import Database
+    from fleet.sync.loop import ClusterLoop, LoopSettings
 
     with simulator("--profile", "tiny", "--clusters", "1", "--instances", "5000", "--nodes", "40") as sim:
         (row,) = deployment.register(sim)

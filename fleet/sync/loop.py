@@ -3,14 +3,15 @@
 Everything the worker writes about a cluster goes through its loop, one step at a time: full passes, the
 final state of followed jobs and the resyncs they trigger. So two writes of the same cluster never overlap,
 by construction. The RAPI requests run on the event loop; parsing and database writes run on the worker's
-database threads (:class:`Database`), so that a slow cluster, or a large one, holds up no other cluster.
+database threads (``fleet.sync.database``), so that a slow cluster, or a large one, holds up no other cluster.
 
 A full pass has two steps (``fleet.sync.fetch``): the markers and live fields of every instance, compared
 with the stored rows, then the full records of only the instances that changed, written in one transaction
 with everything else. When a followed job ends, its follower records the final job and reads what it
-touched at once, beside whatever the loop is doing (reads never conflict); the loop writes what was read
-before its next full pass, or right after the one in progress, on a database thread of its own, so that it
-never queues behind other clusters' passes.
+touched at once, beside whatever the loop is doing (reads never conflict); the loop writes what was read at
+once, between the writes of a full pass in progress (and again after it, since the pass may have read those
+objects before the job ended), on a database thread of its own, so that it never queues behind other
+clusters' passes.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import ParamSpec, TypeVar
 
-from django.db import close_old_connections, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from fleet.rapi import AsyncRapiClient, RapiError
@@ -34,13 +33,12 @@ from fleet.rapi import Job as RapiJob
 from fleet.rapi.errors import JobNotFound
 from fleet.sync import follower, health, snapshot
 from fleet.sync.connect import Connection
+from fleet.sync.database import Database
 from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_partial
 
-__all__ = ["ClusterLoop", "Database", "LoopSettings"]
+__all__ = ["ClusterLoop", "LoopSettings"]
 
 log = logging.getLogger("fleet.sync")
-P = ParamSpec("P")
-T = TypeVar("T")
 
 DEFAULT_INTERVAL = 10.0
 """Seconds between full passes: a pass at rest sends REQUESTS_PER_FULL_PASS (6) requests, so a cluster at
@@ -54,55 +52,6 @@ class LoopSettings:
     interval: float = DEFAULT_INTERVAL
     max_backoff: float = 300.0  # seconds between attempts at most, however long a cluster has been failing
     follow_limit: int = 10  # long polls at once per cluster; other unfinished jobs wait their turn
-
-
-class Database:
-    """Runs ORM work on a few threads of its own, never on the event loop.
-
-    Each thread keeps its Django connection; a connection that broke is replaced before the next call.
-    :meth:`urgent` work (job follow-ups: small, and waited for by a user) has a thread of its own unless
-    ``urgent_thread`` is False. On SQLite one thread does everything (SQLite has one writer at a time
-    anyway).
-    """
-
-    def __init__(self, threads: int, urgent_thread: bool = True) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fleet-db")
-        self._urgent = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-db-urgent") if urgent_thread else None
-        )
-        self.threads = threads
-
-    @classmethod
-    def for_default(cls, threads: int = 4) -> Database:
-        """One thread on SQLite, ``threads`` and one for urgent work otherwise."""
-        if connections["default"].vendor == "sqlite":
-            return cls(1, urgent_thread=False)
-        return cls(threads)
-
-    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``func(*args, **kwargs)`` on a database thread."""
-        return await self._run(self._pool, func, *args, **kwargs)
-
-    async def urgent(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``func(*args, **kwargs)`` on the urgent thread, ahead of whatever queues for the others."""
-        return await self._run(self._urgent or self._pool, func, *args, **kwargs)
-
-    @staticmethod
-    async def _run(pool: ThreadPoolExecutor, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        def call() -> T:
-            close_old_connections()
-            return func(*args, **kwargs)
-
-        return await asyncio.get_running_loop().run_in_executor(pool, call)
-
-    def close(self) -> None:
-        """Close the threads' connections and stop the threads."""
-        for _ in range(self.threads):
-            self._pool.submit(connections.close_all)
-        self._pool.shutdown(wait=True)
-        if self._urgent is not None:
-            self._urgent.submit(connections.close_all)
-            self._urgent.shutdown(wait=True)
 
 
 def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, set[str]]:

@@ -6,8 +6,8 @@ pass reads instances in two steps (``fleet.sync.fetch``): the markers and live f
 compared with the stored rows by :func:`changed_instances`, then the full records of those that changed.
 :func:`apply` writes it in one transaction: rows whose change markers (``serial_no``, ``mtime``) and live
 columns match the stored ones are not touched, changed rows are written with ``bulk_update``, new ones with
-``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted. A pass that finds
-nothing changed writes no row.
+``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted (``fleet.sync.diff``
+does this for one kind of object). A pass that finds nothing changed writes no row.
 
 One cluster is only ever applied by the loop that owns it (``fleet.sync.loop``), so two applies of the same
 cluster never overlap.
@@ -16,9 +16,9 @@ cluster never overlap.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Q
@@ -28,6 +28,7 @@ from fleet.inventory.owners import sync_owner_tags
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import Job
 from fleet.sync import bulk, rows
+from fleet.sync.diff import Diff, Stats, Written, chunks, compare, delete_rows, row_key, stored_rows, write
 from fleet.sync.rows import Record
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "job_cursor",
     "job_info",
 ]
-
-M = TypeVar("M", bound=models.Model)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,30 +59,6 @@ class Snapshot:
     jobs: Sequence[Record] = ()
     instance_scope: frozenset[str] | None = None
     instance_markers: Sequence[Record] | None = None
-
-
-@dataclass
-class Stats:
-    """What :func:`apply` found and wrote."""
-
-    seen: dict[str, int] = field(default_factory=dict)
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    deleted: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def writes(self) -> int:
-        """Rows created, updated and deleted, of every kind."""
-        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
-
-    def count(self, kind: str, created: int = 0, updated: int = 0, deleted: int = 0) -> None:
-        for table, n in ((self.created, created), (self.updated, updated), (self.deleted, deleted)):
-            if n:
-                table[kind] = table.get(kind, 0) + n
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON for ``Cluster.last_sync_stats``."""
-        return {"seen": self.seen, "created": self.created, "updated": self.updated, "deleted": self.deleted}
 
 
 @dataclass(frozen=True)
@@ -111,7 +85,7 @@ def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
     """The names of the instances whose full records a pass needs: those without a row, and those whose
     name or change markers differ from their row's."""
     stored = {
-        _key(uuid, name): (name, serial_no, mtime)
+        row_key(uuid, name): (name, serial_no, mtime)
         for uuid, name, serial_no, mtime in Instance.objects.filter(cluster_id=cluster_id).values_list(
             "uuid", "name", "serial_no", "mtime"
         )
@@ -119,7 +93,7 @@ def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
     changed = set()
     for rec in markers:
         values = rows.instance_marker_values(rec, {})
-        row = stored.get(_key(values["uuid"], values["name"]))
+        row = stored.get(row_key(values["uuid"], values["name"]))
         if row != (values["name"], values["serial_no"], values["mtime"]):
             changed.add(values["name"])
     return changed
@@ -137,8 +111,8 @@ def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
         _instances(cluster_id, snap, nodes.by_name, network_pks, now, stats)
         _jobs(cluster_id, snap.jobs, now, stats)
         # Vanished nodes and groups go last: their instances and nodes have moved off them above.
-        _delete(Node, nodes.vanished, stats, "nodes")
-        _delete(NodeGroup, groups.vanished, stats, "groups")
+        delete_rows(Node, nodes.vanished, stats, "nodes")
+        delete_rows(NodeGroup, groups.vanished, stats, "groups")
     return stats
 
 
@@ -157,120 +131,6 @@ def _cluster_info(cluster_id: int, info: Mapping[str, Any], stats: Stats) -> Non
         stats.count("cluster", updated=1)
 
 
-# Generic diff -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Diff:
-    """The outcome of comparing fetched values with stored rows of one kind."""
-
-    created: list[tuple[dict[str, Any], Record]] = field(default_factory=list)
-    changed: list[tuple[int, dict[str, Any], Record]] = field(default_factory=list)  # markers moved
-    live: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # only live columns moved
-    vanished: list[int] = field(default_factory=list)
-    pks: dict[str, int] = field(default_factory=dict)  # key (uuid or name) -> pk, of every row kept
-
-
-@dataclass(frozen=True)
-class _Written:
-    """A row created (``new``) or rewritten because its markers moved: its pk, its values, its record."""
-
-    pk: int
-    values: dict[str, Any]
-    record: Record
-    new: bool
-
-
-def _key(uuid: Any, name: str) -> str:
-    return str(uuid) if uuid else name
-
-
-def _diff(
-    existing: Iterable[Sequence[Any]],
-    fetched: Iterable[tuple[dict[str, Any], Record]],
-    compared: Sequence[str],
-) -> _Diff:
-    """Compare fetched values with stored rows ``(pk, uuid, name, serial_no, mtime, *compared)``."""
-    stored: dict[str, tuple[int, str, tuple[Any, ...], tuple[Any, ...]]] = {}
-    for pk, uuid, name, serial_no, mtime, *rest in existing:
-        stored[_key(uuid, name)] = (pk, name, (serial_no, mtime), tuple(rest))
-    diff = _Diff()
-    for values, rec in fetched:
-        key = _key(values["uuid"], values["name"])
-        row = stored.pop(key, None)
-        if row is None:
-            diff.created.append((values, rec))
-            continue
-        pk, name, markers, current = row
-        diff.pks[key] = pk
-        if name != values["name"] or markers != (values["serial_no"], values["mtime"]):
-            diff.changed.append((pk, values, rec))
-        elif current != tuple(values[c] for c in compared):
-            diff.live.append((pk, {c: values[c] for c in compared}))
-    diff.vanished = [pk for pk, *_ in stored.values()]
-    return diff
-
-
-def _write(
-    model: type[M],
-    cluster_id: int,
-    diff: _Diff,
-    compared: Sequence[str],
-    now: dt.datetime,
-    stats: Stats,
-    kind: str,
-    delete: bool = True,
-    keep_raw: bool = True,
-) -> list[_Written]:
-    """Create, update and (unless ``delete`` is False) delete rows as ``diff`` says; returns the rows created
-    and fully updated, with their pks, for the caller to write their dependents. ``keep_raw`` stores each
-    RAPI record in ``raw``; without it ``raw`` is cleared."""
-
-    def raw(rec: Record) -> dict[str, Any] | None:
-        return dict(rec) if keep_raw else None
-
-    common = {"cluster_id": cluster_id, "synced_at": now}
-    if keep_raw:
-        created = [{**v, "raw": dict(rec)} for v, rec in diff.created]
-    else:  # no copy of each row's values: thousands of instances on a first sync
-        created, common["raw"] = [v for v, _ in diff.created], None
-    pks = bulk.insert(model, created, common)
-    written = [_Written(pk, v, rec, True) for pk, (v, rec) in zip(pks, diff.created, strict=True)]
-    for row in written:
-        diff.pks[_key(row.values["uuid"], row.values["name"])] = row.pk
-    changed = [
-        model(pk=pk, cluster_id=cluster_id, raw=raw(rec), synced_at=now, **v) for pk, v, rec in diff.changed
-    ]
-    if changed:
-        columns = [*diff.changed[0][1], "raw", "synced_at"]
-        model._default_manager.bulk_update(changed, columns, batch_size=bulk.BATCH)
-    written += [_Written(pk, v, rec, False) for pk, v, rec in diff.changed]
-    live = [model(pk=pk, synced_at=now, **v) for pk, v in diff.live]
-    if live:
-        model._default_manager.bulk_update(live, [*compared, "synced_at"], batch_size=bulk.BATCH)
-    stats.count(kind, created=len(pks), updated=len(changed) + len(live))
-    if delete:
-        _delete(model, diff.vanished, stats, kind)
-    return written
-
-
-def _delete(model: type[models.Model], pks: Sequence[int], stats: Stats, kind: str) -> None:
-    for chunk in _chunks(pks):
-        model._default_manager.filter(pk__in=chunk).delete()
-    stats.count(kind, deleted=len(pks))
-
-
-def _existing(model: type[models.Model], query: Q, compared: Sequence[str]) -> Iterable[Sequence[Any]]:
-    return model._default_manager.filter(query).values_list(
-        "pk", "uuid", "name", "serial_no", "mtime", *compared
-    )
-
-
-def _chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # Groups, networks, nodes ------------------------------------------------------------------------------------
 
 _GROUP_COMPARED = (*rows.GROUP_LIVE, "alloc_policy")
@@ -287,17 +147,19 @@ class _Kept:
     vanished: list[int]
 
     @classmethod
-    def of(cls, diff: _Diff, fetched: Sequence[tuple[dict[str, Any], Record]]) -> _Kept:
-        by_name = {v["name"]: diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched}
-        by_uuid = {str(v["uuid"]): diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
+    def of(cls, diff: Diff, fetched: Sequence[tuple[dict[str, Any], Record]]) -> _Kept:
+        by_name = {v["name"]: diff.pks[row_key(v["uuid"], v["name"])] for v, _ in fetched}
+        by_uuid = {str(v["uuid"]): diff.pks[row_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
         return cls(by_name, by_uuid, diff.vanished)
 
 
 def _groups(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: Stats) -> _Kept:
     stats.seen["groups"] = len(records)
     fetched = [(rows.group_values(r), r) for r in records]
-    diff = _diff(_existing(NodeGroup, Q(cluster_id=cluster_id), _GROUP_COMPARED), fetched, _GROUP_COMPARED)
-    _write(NodeGroup, cluster_id, diff, _GROUP_COMPARED, now, stats, "groups", delete=False)
+    diff = compare(
+        stored_rows(NodeGroup, Q(cluster_id=cluster_id), _GROUP_COMPARED), fetched, _GROUP_COMPARED
+    )
+    write(NodeGroup, cluster_id, diff, _GROUP_COMPARED, now, stats, "groups", delete=False)
     return _Kept.of(diff, fetched)
 
 
@@ -310,14 +172,16 @@ def _networks(
 ) -> dict[str, int]:
     stats.seen["networks"] = len(records)
     fetched = [(rows.network_values(r), r) for r in records]
-    diff = _diff(_existing(Network, Q(cluster_id=cluster_id), _NETWORK_COMPARED), fetched, _NETWORK_COMPARED)
-    _write(Network, cluster_id, diff, _NETWORK_COMPARED, now, stats, "networks")
-    pks = {_key(v["uuid"], v["name"]): diff.pks[_key(v["uuid"], v["name"])] for v, _ in fetched}
-    by_uuid = {str(v["uuid"]): pks[_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
+    diff = compare(
+        stored_rows(Network, Q(cluster_id=cluster_id), _NETWORK_COMPARED), fetched, _NETWORK_COMPARED
+    )
+    write(Network, cluster_id, diff, _NETWORK_COMPARED, now, stats, "networks")
+    pks = {row_key(v["uuid"], v["name"]): diff.pks[row_key(v["uuid"], v["name"])] for v, _ in fetched}
+    by_uuid = {str(v["uuid"]): pks[row_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
     # Connections live on the group side in Ganeti (connecting bumps the group's serial, not the network's),
     # so they are compared as a set every pass: a few rows per cluster.
     wanted = {
-        (pks[_key(v["uuid"], v["name"])], *conn)
+        (pks[row_key(v["uuid"], v["name"])], *conn)
         for v, r in fetched
         for conn in rows.network_connections(r, group_pks)
     }
@@ -348,8 +212,8 @@ def _nodes(
 ) -> _Kept:
     stats.seen["nodes"] = len(records)
     fetched = [(rows.node_values(r, group_pks), r) for r in records]
-    diff = _diff(_existing(Node, Q(cluster_id=cluster_id), _NODE_COMPARED), fetched, _NODE_COMPARED)
-    _write(Node, cluster_id, diff, _NODE_COMPARED, now, stats, "nodes", delete=False)
+    diff = compare(stored_rows(Node, Q(cluster_id=cluster_id), _NODE_COMPARED), fetched, _NODE_COMPARED)
+    write(Node, cluster_id, diff, _NODE_COMPARED, now, stats, "nodes", delete=False)
     return _Kept.of(diff, fetched)
 
 
@@ -382,7 +246,7 @@ def _instances(
         where &= Q(name__in=names) | Q(uuid__in=uuids)
     else:
         stats.seen["instances"] = len(fetched)
-    diff = _diff(_existing(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED)
+    diff = compare(stored_rows(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED)
     if stand_ins:
         # An instance whose markers moved after the first step, or that appeared then, has no full record
         # yet: its row stays as it is (and is not vanished) until the next pass fetches one.
@@ -397,13 +261,13 @@ def _instances(
         ]
     # Instances keep no copy of the RAPI record: tens of thousands of them would cost more to write than
     # everything else the sync does. Nodes, groups and networks, a few dozen per cluster, keep theirs.
-    written = _write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances", keep_raw=False)
+    written = write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances", keep_raw=False)
     if written:
         _instance_dependents(written, node_pks, network_pks, stats)
 
 
 def _instance_dependents(
-    instances: Sequence[_Written],
+    instances: Sequence[Written],
     node_pks: Mapping[str, int],
     network_pks: Mapping[str, int],
     stats: Stats,
@@ -411,7 +275,7 @@ def _instance_dependents(
     """Rewrite the NICs, secondary nodes and owners of instances that were created or changed."""
     secondary = Instance.secondary_nodes.through
     old_nics = old_links = 0
-    for chunk in _chunks([i.pk for i in instances if not i.new]):
+    for chunk in chunks([i.pk for i in instances if not i.new]):
         old_nics += Nic.objects.filter(instance_id__in=chunk).delete()[0]
         old_links += secondary.objects.filter(instance_id__in=chunk).delete()[0]
     nics: list[dict[str, Any]] = []

@@ -25,8 +25,9 @@ from fleet.inventory import maintenance
 from fleet.inventory.models import Cluster
 from fleet.jobs.lifecycle import SUBMITTED_CHANNEL
 from fleet.sync import follower
+from fleet.sync.database import Database
 from fleet.sync.leases import Leases
-from fleet.sync.loop import ClusterLoop, Database, LoopSettings
+from fleet.sync.loop import ClusterLoop, LoopSettings
 
 __all__ = ["Worker", "WorkerSettings"]
 
