@@ -11,66 +11,20 @@ Rows are mappings from column (``Field.attname``) to a Python value as the ORM w
 ``common`` the values every row shares; a column left out gets the field's default. Values go to the
 database as they are, apart from JSON, which is serialized here: no per-value ``get_db_prep_save``, which is
 where a large ``bulk_create`` spends its time.
-
-:func:`gc_paused` is for the code that builds such rows by the ten thousand (the parse of a cluster's
-answers, the write of its snapshot): see there why.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 import orjson
 from django.db import connections, models, router
 
-__all__ = ["BATCH", "gc_paused", "insert"]
+__all__ = ["BATCH", "insert"]
 
 BATCH = 500  # rows per bulk statement off PostgreSQL: keeps SQLite under its bound on query parameters
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0  # threads inside gc_paused()
-_gc_was_enabled = False
-_gc_paused_since = 0.0
-PAUSE_AT_MOST = 60.0
-"""Seconds the collector stays off while blocks overlap: past that, the end of a block collects anyway,
-so that blocks of several threads that keep overlapping never keep it off for good."""
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block, in whichever threads run one at the time.
-
-    Parsing and writing a cluster allocates a few million dicts, lists and strings, all alive until the
-    pass ends: the collector would walk every live object again each time allocations pile up, which costs
-    as much as the rest of the pass. These objects hold no cycles (JSON values, row values), so reference
-    counting frees them anyway; the collector resumes when the last block ends.
-    """
-    global _gc_pausers, _gc_was_enabled, _gc_paused_since
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            _gc_paused_since = time.monotonic()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        collect = False
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
-            elif _gc_was_enabled and time.monotonic() - _gc_paused_since >= PAUSE_AT_MOST:
-                collect, _gc_paused_since = True, time.monotonic()
-        if collect:
-            gc.collect()
 
 
 def insert(

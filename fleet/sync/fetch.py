@@ -23,7 +23,7 @@ from typing import Any
 
 from fleet.rapi import AsyncRapiClient, Call, QueryResult, Response, cluster, fields, qfilter, query
 from fleet.rapi.endpoints.query import Resource
-from fleet.sync import bulk, rows
+from fleet.sync import collector, rows
 from fleet.sync.snapshot import JobCursor, Snapshot
 
 __all__ = [
@@ -71,7 +71,7 @@ class Fetched:
         """The snapshot these answers describe (CPU work: run it off the event loop). For a first step,
         the instances are in ``instance_markers`` and ``instances`` is empty until the second step."""
         # A partial pass's answers (a few instances) are small: they need not wait for a full pass's parse.
-        with _parsing if self.instance_scope is None else contextlib.nullcontext(), bulk.gc_paused():
+        with _parsing if self.instance_scope is None else contextlib.nullcontext(), collector.gc_paused():
             records = {kind: call.result(answer).records() for kind, (call, answer) in self.answers.items()}
             if not self.markers_only:
                 rows.slim_instances(records["instances"])
@@ -90,7 +90,7 @@ class Fetched:
 
     def instances(self) -> list[dict[str, Any]]:
         """The instance records of answers from :func:`fetch_instances`, every batch's."""
-        with _parsing, bulk.gc_paused():
+        with _parsing, collector.gc_paused():
             records = [rec for call, answer in self.answers.values() for rec in call.result(answer).records()]
             return rows.slim_instances(records)
 

@@ -27,7 +27,7 @@ from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection
 from fleet.inventory.owners import sync_owner_tags
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import Job
-from fleet.sync import bulk, rows
+from fleet.sync import bulk, collector, rows
 from fleet.sync.diff import Diff, Stats, Written, chunks, compare, delete_rows, row_key, stored_rows, write
 from fleet.sync.rows import Record
 
@@ -102,7 +102,7 @@ def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
 def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
     """Write ``snap`` into the read model of the cluster, in one transaction; return what was done."""
     stats = Stats()
-    with bulk.gc_paused(), transaction.atomic():
+    with collector.gc_paused(), transaction.atomic():
         if snap.info is not None:
             _cluster_info(cluster_id, snap.info, stats)
         groups = _groups(cluster_id, snap.groups, now, stats)

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
 from fleet.jobs.models import Job
 from fleet.rapi import Credentials, Pin, RapiClient, instances, query
-from fleet.sync import bulk, rows, snapshot
+from fleet.sync import bulk, collector, rows, snapshot
 from fleet.sync.connect import Connection
 from fleet.sync.fetch import fetch_full
 from fleet.sync.rows import Record
@@ -239,12 +239,12 @@ def test_the_collector_resumes_after_the_last_paused_block() -> None:
     seen: list[bool] = []
 
     def inner() -> None:
-        with bulk.gc_paused():
+        with collector.gc_paused():
             inner_started.set()
             outer_may_end.wait(5)
         seen.append(gc.isenabled())
 
-    with bulk.gc_paused():
+    with collector.gc_paused():
         thread = threading.Thread(target=inner)
         thread.start()
         inner_started.wait(5)
@@ -254,7 +254,7 @@ def test_the_collector_resumes_after_the_last_paused_block() -> None:
     assert seen == [False, True]
     gc.disable()
     try:
-        with bulk.gc_paused():
+        with collector.gc_paused():
             pass
         assert not gc.isenabled()  # paused blocks never turn on a collector that was off
     finally:
@@ -262,7 +262,7 @@ def test_the_collector_resumes_after_the_last_paused_block() -> None:
 
 
 def test_blocks_that_keep_overlapping_still_collect(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "PAUSE_AT_MOST", 0.0)
+    monkeypatch.setattr(collector, "PAUSE_AT_MOST", 0.0)
     collections: list[str] = []
 
     def seen(phase: str, info: dict[str, int]) -> None:
@@ -270,8 +270,8 @@ def test_blocks_that_keep_overlapping_still_collect(monkeypatch: pytest.MonkeyPa
 
     gc.callbacks.append(seen)
     try:
-        with bulk.gc_paused():
-            with bulk.gc_paused():
+        with collector.gc_paused():
+            with collector.gc_paused():
                 collections.clear()
             # The outer block still runs, but the pause lasted long enough: the inner one's end collected.
             assert collections == ["start", "stop"]
