@@ -7,6 +7,8 @@ thread of their own, so that they never queue behind the passes of other cluster
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -15,6 +17,7 @@ from django.db import close_old_connections, connections
 
 __all__ = ["Database"]
 
+CLOSE_TIMEOUT = 10.0  # seconds the threads wait for one another when closing
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -60,8 +63,17 @@ class Database:
 
     def close(self) -> None:
         """Close the threads' connections and stop the threads."""
+        # One closing call per thread: each waits at the barrier until all have started, so no thread
+        # takes two while another (and its connection) is left out.
+        everyone = threading.Barrier(self.threads)
+
+        def close_mine() -> None:
+            connections.close_all()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                everyone.wait(timeout=CLOSE_TIMEOUT)
+
         for _ in range(self.threads):
-            self._pool.submit(connections.close_all)
+            self._pool.submit(close_mine)
         self._pool.shutdown(wait=True)
         if self._urgent is not None:
             self._urgent.submit(connections.close_all)
