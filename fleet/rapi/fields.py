@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+SHOWN_HVPARAMS: Final = ("boot_order", "cdrom_image_path", "disk_type", "nic_type", "use_localtime")
+"""The hypervisor parameters Fleet shows and lets owners change (ganetimgr's instance settings); one of
+another hypervisor's is unavailable (None)."""
+
 INSTANCE_FIELDS: Final = (
     "name",
     "uuid",
@@ -46,14 +50,14 @@ INSTANCE_FIELDS: Final = (
     "nic.uuids",
     "nic.vlans",
     "network_port",
-    "beparams",
-    "hvparams",
-    "osparams",
-    "custom_beparams",
-    "custom_hvparams",
+    "be/maxmem",
+    "be/minmem",
+    *(f"hv/{name}" for name in SHOWN_HVPARAMS),
     "tags",
 )
-"""Per instance: identity and change markers, state, placement, disks, NICs, parameters and tags."""
+"""Per instance: identity and change markers, state, placement, disks, NICs, the parameters Fleet shows, and
+tags. Parameters are asked for one by one: the whole ``hvparams`` dict, some 70 values per instance, would
+be over half of every answer."""
 
 NODE_FIELDS: Final = (
     "name",

@@ -73,8 +73,6 @@ class Fetched:
         # A partial pass's answers (a few instances) are small: they need not wait for a full pass's parse.
         with _parsing if self.instance_scope is None else contextlib.nullcontext(), collector.gc_paused():
             records = {kind: call.result(answer).records() for kind, (call, answer) in self.answers.items()}
-            if not self.markers_only:
-                rows.slim_instances(records["instances"])
         info = None if self.info is None else self.info[0].result(self.info[1])
         instances = records["instances"]
         return Snapshot(
@@ -91,8 +89,7 @@ class Fetched:
     def instances(self) -> list[dict[str, Any]]:
         """The instance records of answers from :func:`fetch_instances`, every batch's."""
         with _parsing, collector.gc_paused():
-            records = [rec for call, answer in self.answers.values() for rec in call.result(answer).records()]
-            return rows.slim_instances(records)
+            return [rec for call, answer in self.answers.values() for rec in call.result(answer).records()]
 
 
 def job_filter(cursor: JobCursor) -> qfilter.Filter | None:

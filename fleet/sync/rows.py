@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
+from fleet.rapi.fields import SHOWN_HVPARAMS
+
 Record = Mapping[str, Any]
 """One query2 row as ``QueryResult.records()`` gives it: field name to value (None when not normal)."""
 
@@ -120,22 +122,6 @@ def network_connections(rec: Record, group_pks: Mapping[str, int]) -> list[tuple
     return out
 
 
-SHOWN_HVPARAMS: Final = ("boot_order", "cdrom_image_path", "disk_type", "nic_type", "use_localtime")
-"""The hypervisor parameters Fleet shows and lets owners change (ganetimgr's instance settings), the only ones
-stored: Ganeti's full set is some 70 values per instance, which would make most of an instance row."""
-
-
-def slim_instances(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Cut each instance record's ``hvparams`` down to :data:`SHOWN_HVPARAMS`, in place (and return the
-    records): a cluster's records then wait for their turn to be written without Ganeti's full set of
-    hypervisor parameters, which is most of their memory."""
-    for rec in records:
-        hvparams = rec.get("hvparams")
-        if hvparams:
-            rec["hvparams"] = {k: hvparams[k] for k in SHOWN_HVPARAMS if k in hvparams}
-    return records
-
-
 def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
     """The columns of an instance that its marker record (``fetch.INSTANCE_MARKER_FIELDS``) gives: identity,
     change markers and the compared live columns, as :func:`instance_values` would give them."""
@@ -158,12 +144,7 @@ def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
 
     Written as one dict literal: it runs for every instance of a first sync (tens of thousands)."""
     get = rec.get
-    beparams = get("beparams") or {}
-    hvparams = get("hvparams") or {}
     sizes = [int(s) for s in get("disk.sizes") or () if s is not None]
-    vcpus = get("vcpus")
-    if vcpus is None:
-        vcpus = beparams.get("vcpus")
     ctime, mtime = get("ctime"), get("mtime")
     return {
         "name": rec["name"],
@@ -178,15 +159,15 @@ def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
         "oper_ram": get("oper_ram"),
         "oper_vcpus": get("oper_vcpus"),
         "admin_state": get("admin_state") or "down",
-        "memory": int(beparams.get("maxmem") or beparams.get("memory") or 0),
-        "min_memory": int(beparams.get("minmem") or 0),
-        "vcpus": int(vcpus or 0),
+        "memory": int(get("be/maxmem") or 0),
+        "min_memory": int(get("be/minmem") or 0),
+        "vcpus": int(get("vcpus") or 0),
         "disk_template": get("disk_template") or "",
         "disk_sizes": sizes,
         "disk_total": sum(sizes),
         "disk_usage": int(get("disk_usage") or 0),
         "os": get("os") or "",
-        "hvparams": {k: hvparams[k] for k in SHOWN_HVPARAMS if k in hvparams},
+        "hvparams": {name: value for name in SHOWN_HVPARAMS if (value := get(f"hv/{name}")) is not None},
         "network_port": get("network_port"),
     }
 

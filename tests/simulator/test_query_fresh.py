@@ -19,7 +19,7 @@ from tests.conftest import Simulated
 from tests.simulator.helpers import client, instances, ok, wait_job
 from tests.targets import RapiTarget
 
-FULL = list(INSTANCE_FIELDS)
+FULL = [*INSTANCE_FIELDS, "beparams", "custom_beparams"]  # the worker's fields, and parameter dicts
 MARKERS = ["name", "uuid", "serial_no", "mtime", "status", "oper_state", "oper_ram", "oper_vcpus", "pnode"]
 Row = dict[str, list[Any]]
 

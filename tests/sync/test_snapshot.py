@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
 from fleet.jobs.models import Job
 from fleet.rapi import Credentials, Pin, RapiClient, instances, query
+from fleet.rapi.fields import SHOWN_HVPARAMS
 from fleet.sync import bulk, collector, rows, snapshot
 from fleet.sync.connect import Connection
 from fleet.sync.fetch import fetch_full
@@ -188,7 +189,7 @@ def test_instances_keep_the_shown_hvparams_and_every_nic_as_ganeti_lists_them(si
         answer = client.call(query.get("instance", ["name", "hvparams", *nic_fields]))
     for rec in answer.records()[:20]:
         stored = Instance.objects.get(cluster__name=target.name, name=rec["name"])
-        assert stored.hvparams == {k: rec["hvparams"][k] for k in rows.SHOWN_HVPARAMS if k in rec["hvparams"]}
+        assert stored.hvparams == {k: rec["hvparams"][k] for k in SHOWN_HVPARAMS if k in rec["hvparams"]}
         assert stored.hvparams  # the simulator's kvm instances have them
         nics = list(Nic.objects.filter(instance=stored).order_by("index"))
         assert [n.index for n in nics] == list(range(len(rec["nic.macs"])))
