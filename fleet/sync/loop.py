@@ -82,6 +82,7 @@ def _full_step(
     else:
         assert details is not None
         snap = replace(first, instances=details.instances())
+    snap = replace(snap, read_from=outcome_start)  # rows a job's resync wrote since are newer: kept
     now = timezone.now()
     with transaction.atomic():
         stats = snapshot.apply(cluster_id, snap, now)
@@ -278,10 +279,13 @@ class ClusterLoop:
         written: list[_Touched] = []
         while not passing.done():
             self._wake.clear()
-            waking = asyncio.create_task(self._wake.wait())
-            await asyncio.wait({passing, waking}, return_when=asyncio.FIRST_COMPLETED)
-            waking.cancel()
-            reads, self._touched = self._touched, []
+            if not self._touched:  # checked after the clear: a read queued while writing is not missed
+                waking = asyncio.create_task(self._wake.wait())
+                await asyncio.wait({passing, waking}, return_when=asyncio.FIRST_COMPLETED)
+                waking.cancel()
+            # A read from before the previous pass began is older than what that pass wrote: dropped.
+            reads = [read for read in self._touched if read.started >= self._passed_at]
+            self._touched = []
             for read in sorted(reads, key=lambda read: read.started):
                 try:
                     await self._write_read(read)

@@ -49,7 +49,9 @@ class Snapshot:
     fetched, so any other is gone), or the names a partial pass asked for. ``instance_markers``, when not
     None, holds every instance's marker record (a full pass in two steps): ``instances`` then holds the full
     records of some of them, and an instance without one is only compared by its markers and live
-    columns (it is created or rewritten only from a full record)."""
+    columns (it is created or rewritten only from a full record). ``read_from``, when set, is when the pass
+    began reading: an instance row written after that (by the resync of a job that ended meanwhile) is
+    newer than this snapshot, and is not deleted for missing from it."""
 
     info: Mapping[str, Any] | None
     groups: Sequence[Record]
@@ -59,6 +61,7 @@ class Snapshot:
     jobs: Sequence[Record] = ()
     instance_scope: frozenset[str] | None = None
     instance_markers: Sequence[Record] | None = None
+    read_from: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,12 @@ def _instances(
             for pk, name in Instance.objects.filter(pk__in=diff.vanished).values_list("pk", "name")
             if name in snap.instance_scope
         ]
+    if snap.read_from is not None and diff.vanished:
+        diff.vanished = list(
+            Instance.objects.filter(pk__in=diff.vanished, synced_at__lt=snap.read_from).values_list(
+                "pk", flat=True
+            )
+        )
     # Instances keep no copy of the RAPI record: tens of thousands of them would cost more to write than
     # everything else the sync does. Nodes, groups and networks, a few dozen per cluster, keep theirs.
     written = write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances", keep_raw=False)

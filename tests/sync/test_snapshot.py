@@ -7,11 +7,13 @@ import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
 from fleet.jobs.models import Job
@@ -111,6 +113,34 @@ def test_applying_an_unchanged_snapshot_runs_no_write_statement(sim: Simulated) 
     statements = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
     assert stats.writes == 0
     assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+
+
+def test_a_full_pass_keeps_an_instance_a_job_resync_wrote_after_the_pass_began_reading(
+    sim: Simulated,
+) -> None:
+    """A job that creates an instance ends while a full pass runs: the pass's answers lack the instance, but
+    the row its resync wrote meanwhile stays; without that resync, the pass removes a vanished row."""
+    run_once()
+    cluster = Cluster.objects.get(name=sim.targets[0].name)
+    connection_settings = Connection.of(cluster)
+    cursor = snapshot.job_cursor(cluster.pk)
+
+    async def fetch() -> snapshot.Snapshot:
+        async with connection_settings.async_client() as client:
+            fetched = await fetch_full(client, cursor, markers=False)
+        return fetched.parse()
+
+    read_from = timezone.now()
+    full = asyncio.run(fetch())
+    newcomer = Instance.objects.filter(cluster=cluster).order_by("name").first()
+    assert newcomer is not None
+    Instance.objects.filter(pk=newcomer.pk).update(synced_at=timezone.now())  # as the job's resync writes it
+    lacking = replace(full, instances=[r for r in full.instances if r["name"] != newcomer.name])
+
+    stats = snapshot.apply(cluster.pk, replace(lacking, read_from=read_from), timezone.now())
+    assert Instance.objects.filter(pk=newcomer.pk).exists() and "instances" not in stats.deleted
+    stats = snapshot.apply(cluster.pk, lacking, timezone.now())
+    assert not Instance.objects.filter(pk=newcomer.pk).exists() and stats.deleted["instances"] == 1
 
 
 def test_a_change_made_outside_fleet_appears_after_the_next_pass(sim: Simulated) -> None:
