@@ -254,11 +254,10 @@ class ClusterLoop:
         names, self._dirty = self._dirty, set()
         touched, self._touched = self._touched, []
         try:
-            for read in sorted(touched, key=lambda read: read.started):  # older reads first
+            for read in touched:
                 names -= read.names
-                # Read before the last full pass began: that pass saw the job's effects already.
-                if read.started >= self._passed_at:
-                    await self._write_read(read)
+            for read in self._fresh(touched):
+                await self._write_read(read)
             if not names:
                 return
             if self._client is None:
@@ -283,10 +282,8 @@ class ClusterLoop:
                 waking = asyncio.create_task(self._wake.wait())
                 await asyncio.wait({passing, waking}, return_when=asyncio.FIRST_COMPLETED)
                 waking.cancel()
-            # A read from before the previous pass began is older than what that pass wrote: dropped.
-            reads = [read for read in self._touched if read.started >= self._passed_at]
-            self._touched = []
-            for read in sorted(reads, key=lambda read: read.started):
+            reads, self._touched = self._fresh(self._touched), []
+            for read in reads:
                 try:
                     await self._write_read(read)
                 except Exception as exc:  # written again after the pass
@@ -294,6 +291,12 @@ class ClusterLoop:
             written += reads
         self._touched = written + self._touched
         return passing.result()
+
+    def _fresh(self, reads: list[_Touched]) -> list[_Touched]:
+        """The reads worth writing, oldest first: one from before the last full pass began is older than
+        what that pass wrote (the pass saw its job's effects), and is dropped."""
+        fresh = [read for read in reads if read.started >= self._passed_at]
+        return sorted(fresh, key=lambda read: read.started)
 
     async def _write_read(self, read: _Touched) -> None:
         async with self._writing:
