@@ -11,6 +11,7 @@ anonymous   not logged in, or an inactive account                               
 user        any active account                                                    the instances they own,
                                                                                   directly or through a
                                                                                   group; the jobs on those
+                                                                                  (whoever started them)
                                                                                   or that they asked for;
                                                                                   the clusters those are on
 helpdesk    holds the permission ``inventory.view_instance`` (Django's own "Can   everything, read-only
@@ -36,7 +37,8 @@ from django.db import models
 from django.http import Http404
 
 from fleet.inventory.models import Cluster, Instance, Network, Node, NodeGroup
-from fleet.jobs.models import Job
+from fleet.jobs.models import Job, JobTarget
+from fleet.jobs.targets import TargetKind
 
 VIEW = "view"
 CHANGE = "change"
@@ -78,8 +80,16 @@ def _own_instances(queryset: models.QuerySet[Any], user: User) -> models.QuerySe
 
 
 def _own_jobs(queryset: models.QuerySet[Any], user: User) -> models.QuerySet[Any]:
+    """The jobs a user asked for, and those on instances they own, whoever submitted them (by the names the
+    jobs' opcodes give, so that a job seen before its instance was synced counts too)."""
+    owned = _owned_instances(user)
+    on_owned = JobTarget.objects.filter(kind=TargetKind.INSTANCE).filter(
+        models.Exists(owned.filter(cluster_id=models.OuterRef("cluster_id"), name=models.OuterRef("name")))
+    )
     return queryset.filter(
-        models.Q(requester_id=user.pk) | models.Q(instance_id__in=_owned_instances(user).values("pk"))
+        models.Q(requester_id=user.pk)
+        | models.Q(instance_id__in=owned.values("pk"))
+        | models.Q(pk__in=on_owned.values("job_id"))
     )
 
 

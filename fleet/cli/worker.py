@@ -2,7 +2,8 @@
 
 Runs until SIGTERM or SIGINT, then drains (finishes the writes in progress, leaves unfinished jobs for the
 next start). `--once` does one pass of every cluster and follows the unfinished jobs to their end, then
-exits. `--check` runs nothing: it exits 1, naming the clusters, when a cluster's sync is failing or stale.
+exits, non-zero if a cluster's pass failed (so that cron reports it). `--check` runs nothing: it exits 1,
+naming the clusters, when a cluster's sync is failing or stale.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import click
 
 from fleet.cli.django_app import with_django
+from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL
 
 
 @click.command()
@@ -24,9 +26,16 @@ from fleet.cli.django_app import with_django
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.5),
-    default=10.0,
+    default=DEFAULT_INTERVAL,
     show_default=True,
-    help="Seconds between passes.",
+    help="Seconds between full passes (what changes without a job: a node that dies, a VM shut down inside).",
+)
+@click.option(
+    "--job-poll",
+    type=click.FloatRange(min=0.2),
+    default=DEFAULT_JOB_POLL,
+    show_default=True,
+    help="Seconds between polls of each cluster's job queue: a change made through any job shows this fast.",
 )
 @click.option(
     "--lease-period",
@@ -45,7 +54,13 @@ from fleet.cli.django_app import with_django
 @click.option("-v", "--verbose", is_flag=True, help="Log every pass and job.")
 @with_django
 def worker(
-    once: bool, check: bool, interval: float, lease_period: float, job_timeout: float, verbose: bool
+    once: bool,
+    check: bool,
+    interval: float,
+    job_poll: float,
+    lease_period: float,
+    job_timeout: float,
+    verbose: bool,
 ) -> None:
     """Sync every cluster Fleet manages (except offline ones) and follow their jobs."""
     from django.utils import timezone
@@ -68,24 +83,30 @@ def worker(
         level=logging.INFO if verbose or not once else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = WorkerSettings(loop=LoopSettings(interval=interval), lease_period=lease_period)
+    settings = WorkerSettings(
+        loop=LoopSettings(interval=interval, job_poll=job_poll), lease_period=lease_period
+    )
     try:
         leases = for_database()
     except LeaseError as exc:
         raise click.ClickException(str(exc)) from exc
     runner = Worker(settings, leases)
 
-    async def main() -> None:
+    async def main() -> bool:
         if once:
             loops = await runner.run_once(job_timeout=job_timeout)
+            ok = True
             for loop in loops.values():
                 outcome = loop.last_outcome
                 state = "ok" if outcome is None or outcome.ok else f"failed: {outcome.error}"
+                ok = ok and state == "ok"
                 click.echo(f"{loop.name}: {state}")
-            return
+            return ok
         event_loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             event_loop.add_signal_handler(signum, runner.stop)
         await runner.run()
+        return True
 
-    asyncio.run(main())
+    if not asyncio.run(main()):
+        raise SystemExit(1)

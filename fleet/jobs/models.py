@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from fleet.inventory.models import Cluster, Instance
+from fleet.jobs.targets import TargetKind
 
 
 class JobStatus(models.TextChoices):
@@ -101,3 +102,26 @@ class Job(models.Model):
     def is_final(self) -> bool:
         """Whether Ganeti will change this job no more."""
         return self.status in FINAL_STATUSES
+
+
+class JobTarget(models.Model):
+    """One object a job acts on, by kind and name as its opcodes name it (``fleet.jobs.targets``).
+
+    Names, not foreign keys: a job keeps its targets after an instance is renamed or destroyed, and a job
+    seen on a cluster before the sync knows its object is tied to it all the same. ``cluster`` repeats the
+    job's, so that "the jobs on this instance" is one index lookup.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="targets")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=16, choices=TargetKind.choices)
+    name = models.CharField(max_length=253, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "kind", "name"], name="jobtarget_unique"),
+        ]
+        indexes = [models.Index(fields=["cluster", "kind", "name"], name="jobtarget_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}".strip()

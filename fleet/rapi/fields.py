@@ -147,11 +147,13 @@ JOB_FIELDS: Final = (
     "ops",
     "opstatus",
     "opresult",
+    "oplog",
     "received_ts",
     "start_ts",
     "end_ts",
 )
-"""Per job: what the job follower needs to record an outcome; `oplog` is fetched per job, not in bulk."""
+"""Per job: what the worker records of each job it sees on the queue, its log included (the poll asks only for
+new jobs and unfinished ones, so each log crosses the wire a few times at most)."""
 
 JOB_WAIT_FIELDS: Final = ("status",)
 """What the job waiter watches through `/2/jobs/N/wait`."""

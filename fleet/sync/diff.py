@@ -1,9 +1,14 @@
 """Comparing what a cluster reports with the stored rows of one kind, and writing the difference.
 
 :func:`compare` sorts fetched values against stored rows into created, changed (change markers moved), live
-(only the columns Ganeti changes without a marker moved) and vanished; :func:`write` then creates the new
-rows with ``fleet.sync.bulk`` (COPY on PostgreSQL), rewrites the changed ones, updates the live columns and
-deletes what vanished, counting all of it in :class:`Stats`. ``fleet.sync.snapshot`` does this for each kind.
+(only the columns Ganeti changes without a marker moved), unchanged and vanished; :func:`write` then creates
+the new rows with ``fleet.sync.bulk`` (COPY on PostgreSQL), rewrites the changed ones, updates the live
+columns and deletes what vanished, counting all of it in :class:`Stats`. ``fleet.sync.snapshot`` does this
+for each kind.
+
+Writes commute: a row's ``synced_at`` is when the read that last wrote it began, and a read applies only to
+rows older than itself. A row written by a newer read (a job's resync, while a full pass was reading) is
+left as it is, neither rewritten nor deleted, whichever write comes last.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Stats:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)  # instances a partial pass found gone, by name
 
     @property
     def writes(self) -> int:
@@ -56,7 +62,9 @@ class Diff:
     created: list[tuple[dict[str, Any], Record]] = field(default_factory=list)
     changed: list[tuple[int, dict[str, Any], Record]] = field(default_factory=list)  # markers moved
     live: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # only live columns moved
+    unchanged: list[int] = field(default_factory=list)
     vanished: list[int] = field(default_factory=list)
+    newer: int = 0  # rows a newer read wrote: left alone
     pks: dict[str, int] = field(default_factory=dict)  # key (uuid or name) -> pk, of every row kept
 
 
@@ -78,11 +86,17 @@ def compare(
     existing: Iterable[Sequence[Any]],
     fetched: Iterable[tuple[dict[str, Any], Record]],
     compared: Sequence[str],
+    read_at: dt.datetime | None = None,
 ) -> Diff:
-    """Compare fetched values with stored rows ``(pk, uuid, name, serial_no, mtime, *compared)``."""
+    """Compare fetched values with stored rows ``(pk, uuid, name, serial_no, mtime, synced_at, *compared)``
+    (:func:`stored_rows`); rows synced after ``read_at`` are newer than the fetched values, and kept."""
     stored: dict[str, tuple[int, str, tuple[Any, ...], tuple[Any, ...]]] = {}
-    for pk, uuid, name, serial_no, mtime, *rest in existing:
-        stored[row_key(uuid, name)] = (pk, name, (serial_no, mtime), tuple(rest))
+    newer: set[str] = set()
+    for pk, uuid, name, serial_no, mtime, synced_at, *rest in existing:
+        key = row_key(uuid, name)
+        stored[key] = (pk, name, (serial_no, mtime), tuple(rest))
+        if read_at is not None and synced_at is not None and synced_at > read_at:
+            newer.add(key)
     diff = Diff()
     for values, rec in fetched:
         key = row_key(values["uuid"], values["name"])
@@ -92,11 +106,16 @@ def compare(
             continue
         pk, name, markers, current = row
         diff.pks[key] = pk
-        if name != values["name"] or markers != (values["serial_no"], values["mtime"]):
+        if key in newer:
+            diff.newer += 1
+        elif name != values["name"] or markers != (values["serial_no"], values["mtime"]):
             diff.changed.append((pk, values, rec))
         elif current != tuple(values[c] for c in compared):
             diff.live.append((pk, {c: values[c] for c in compared}))
-    diff.vanished = [pk for pk, *_ in stored.values()]
+        else:
+            diff.unchanged.append(pk)
+    diff.vanished = [pk for key, (pk, *_) in stored.items() if key not in newer]
+    diff.newer += sum(1 for key in stored if key in newer)
     return diff
 
 
@@ -105,20 +124,23 @@ def write(
     cluster_id: int,
     diff: Diff,
     compared: Sequence[str],
-    now: dt.datetime,
+    read_at: dt.datetime,
     stats: Stats,
     kind: str,
     delete: bool = True,
     keep_raw: bool = True,
+    touch: bool = False,
 ) -> list[Written]:
-    """Create, update and (unless ``delete`` is False) delete rows as ``diff`` says; returns the rows created
-    and fully updated, with their pks, for the caller to write their dependents. ``keep_raw`` stores each
-    RAPI record in ``raw``; without it ``raw`` is cleared."""
+    """Create, update and (unless ``delete`` is False) delete rows as ``diff`` says, each row written marked
+    as read at ``read_at``; returns the rows created and fully updated, with their pks, for the caller to
+    write their dependents. ``keep_raw`` stores each RAPI record in ``raw``; without it ``raw`` is cleared.
+    ``touch`` marks the unchanged rows as read at ``read_at`` too: a partial pass reads few rows, and so
+    makes an older read in flight leave them alone."""
 
     def raw(rec: Record) -> dict[str, Any] | None:
         return dict(rec) if keep_raw else None
 
-    common = {"cluster_id": cluster_id, "synced_at": now}
+    common = {"cluster_id": cluster_id, "synced_at": read_at}
     if keep_raw:
         created = [{**v, "raw": dict(rec)} for v, rec in diff.created]
     else:  # no copy of each row's values: thousands of instances on a first sync
@@ -128,15 +150,19 @@ def write(
     for row in written:
         diff.pks[row_key(row.values["uuid"], row.values["name"])] = row.pk
     changed = [
-        model(pk=pk, cluster_id=cluster_id, raw=raw(rec), synced_at=now, **v) for pk, v, rec in diff.changed
+        model(pk=pk, cluster_id=cluster_id, raw=raw(rec), synced_at=read_at, **v)
+        for pk, v, rec in diff.changed
     ]
     if changed:
         columns = [*diff.changed[0][1], "raw", "synced_at"]
         model._default_manager.bulk_update(changed, columns, batch_size=bulk.BATCH)
     written += [Written(pk, v, rec, False) for pk, v, rec in diff.changed]
-    live = [model(pk=pk, synced_at=now, **v) for pk, v in diff.live]
+    live = [model(pk=pk, synced_at=read_at, **v) for pk, v in diff.live]
     if live:
         model._default_manager.bulk_update(live, [*compared, "synced_at"], batch_size=bulk.BATCH)
+    if touch:
+        for chunk in chunks(diff.unchanged):
+            model._default_manager.filter(pk__in=chunk).update(synced_at=read_at)
     stats.count(kind, created=len(pks), updated=len(changed) + len(live))
     if delete:
         delete_rows(model, diff.vanished, stats, kind)
@@ -151,7 +177,7 @@ def delete_rows(model: type[models.Model], pks: Sequence[int], stats: Stats, kin
 
 def stored_rows(model: type[models.Model], query: Q, compared: Sequence[str]) -> Iterable[Sequence[Any]]:
     return model._default_manager.filter(query).values_list(
-        "pk", "uuid", "name", "serial_no", "mtime", *compared
+        "pk", "uuid", "name", "serial_no", "mtime", "synced_at", *compared
     )
 
 

@@ -1,12 +1,13 @@
 """Reading one cluster over RAPI for a pass: the bulk query2 requests, sent concurrently, parsed later.
 
-A full pass reads instances in two steps. :func:`fetch_full` asks for groups, nodes, networks and jobs in
-full, but for instances only their change markers and live fields (:data:`INSTANCE_MARKER_FIELDS`); the loop
+A full pass reads instances in two steps. :func:`fetch_full` asks for groups, nodes and networks in full,
+but for instances only their change markers and live fields (:data:`INSTANCE_MARKER_FIELDS`); the loop
 compares those with the stored rows, and :func:`fetch_instances` then asks for the full records of only the
 instances that are new or whose markers moved (by name, in batches; or all of them, when most changed). At
 rest a pass thus moves a few bytes per instance, not every instance's disks, NICs and parameters.
 
-The answers come back as raw bodies; :meth:`Fetched.parse` turns them into a
+The job queue is read on its own, far more often (:func:`fetch_jobs`: one request, empty at rest). The
+answers come back as raw bodies; :meth:`Fetched.parse` turns them into a
 :class:`~fleet.sync.snapshot.Snapshot`. The loop parses and writes under the worker's gate, so that many
 clusters fetching at once hold bytes, not tens of thousands of parsed dicts each.
 """
@@ -24,7 +25,8 @@ from typing import Any
 from fleet.rapi import AsyncRapiClient, Call, QueryResult, Response, cluster, fields, qfilter, query
 from fleet.rapi.endpoints.query import Resource
 from fleet.sync import collector, rows
-from fleet.sync.snapshot import JobCursor, Snapshot
+from fleet.sync.queue import Cursor
+from fleet.sync.snapshot import Snapshot
 
 __all__ = [
     "FETCH_ALL_ABOVE",
@@ -32,8 +34,10 @@ __all__ = [
     "NAMES_PER_REQUEST",
     "REQUESTS_PER_FULL_PASS",
     "Fetched",
+    "FetchedJobs",
     "fetch_full",
     "fetch_instances",
+    "fetch_jobs",
     "fetch_partial",
     "job_filter",
 ]
@@ -43,14 +47,14 @@ _RESOURCES: dict[str, tuple[Resource, tuple[str, ...]]] = {
     "nodes": ("node", fields.NODE_FIELDS),
     "networks": ("network", fields.NETWORK_FIELDS),
     "instances": ("instance", fields.INSTANCE_FIELDS),
-    "jobs": ("job", fields.JOB_FIELDS),
 }
 INSTANCE_MARKER_FIELDS: tuple[str, ...] = ("name", "uuid", *rows.MARKERS, *rows.INSTANCE_LIVE, "pnode")
 """What the first step of a full pass reads of every instance: identity, change markers, and the fields
 Ganeti changes without bumping ``serial_no`` (run state; the primary node, which may be a new row)."""
-REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resource, at rest (jobs first)
+REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resource, at rest
 NAMES_PER_REQUEST = 100  # instances asked for by name in one query2 request
 FETCH_ALL_ABOVE = 500  # more changed instances than this (or than half): the loop asks for every instance
+_JOBS: tuple[Resource, tuple[str, ...]] = ("job", fields.JOB_FIELDS)
 _MAX_LISTED_JOBS = 50  # beyond this many unfinished jobs, ask for every job from the oldest of them
 _parsing = threading.Lock()
 """One parse at a time, whatever the number of database threads: parsing holds the GIL, so two at once
@@ -81,7 +85,6 @@ class Fetched:
             nodes=records["nodes"],
             networks=records["networks"],
             instances=[] if self.markers_only else instances,
-            jobs=records.get("jobs", []),
             instance_scope=self.instance_scope,
             instance_markers=instances if self.markers_only else None,
         )
@@ -92,35 +95,57 @@ class Fetched:
             return [rec for call, answer in self.answers.values() for rec in call.result(answer).records()]
 
 
-def job_filter(cursor: JobCursor) -> qfilter.Filter | None:
-    """The jobs a pass needs: every one the first time, then the new ones and those still unfinished."""
+@dataclass(frozen=True)
+class FetchedJobs:
+    """A poll's answer, checked for errors but not parsed, and its round trip (seconds)."""
+
+    call: Call[QueryResult]
+    answer: Response
+    latency: float
+
+    def records(self) -> list[dict[str, Any]]:
+        """The job records (CPU work when many: run it off the event loop)."""
+        with collector.gc_paused():
+            return self.call.result(self.answer).records()
+
+
+def job_filter(cursor: Cursor, followed: Collection[int] = ()) -> qfilter.Filter | None:
+    """The jobs a poll needs: every one the first time, then the new ones and those still unfinished that
+    no follower waits for (a follower sees their end first)."""
     if cursor.last_id is None:
         return None
     newer = qfilter.gt("id", cursor.last_id)
-    if not cursor.unfinished:
+    unfinished = sorted(set(cursor.unfinished) - set(followed))
+    if not unfinished:
         return newer
-    if len(cursor.unfinished) > _MAX_LISTED_JOBS:
-        return qfilter.ge("id", cursor.unfinished[0])
-    return qfilter.or_(newer, *(qfilter.eq("id", job_id) for job_id in cursor.unfinished))
+    if len(unfinished) > _MAX_LISTED_JOBS:
+        return qfilter.ge("id", unfinished[0])
+    return qfilter.or_(newer, *(qfilter.eq("id", job_id) for job_id in unfinished))
 
 
-async def fetch_full(client: AsyncRapiClient, cursor: JobCursor, markers: bool = True) -> Fetched:
-    """A full pass's first step: /2/info, groups, nodes, networks, the jobs of ``cursor``, and the markers
-    and live fields of every instance; or, without ``markers`` (nothing stored to compare with), every
-    instance in full, in one step."""
+async def fetch_jobs(client: AsyncRapiClient, cursor: Cursor, followed: Collection[int] = ()) -> FetchedJobs:
+    """The jobs of ``cursor`` (see :func:`job_filter`), in one query2 request."""
+    resource, columns = _JOBS
+    call = query.run(resource, columns, job_filter(cursor, followed))
+    started = time.perf_counter()
+    response = await client.transport.handle(call.request)
+    latency = time.perf_counter() - started
+    if response.status != 200:
+        call.result(response)  # raises the HttpError Ganeti's answer stands for
+    return FetchedJobs(call, response, latency)
+
+
+async def fetch_full(client: AsyncRapiClient, markers: bool = True) -> Fetched:
+    """A full pass's first step: /2/info, groups, nodes, networks, and the markers and live fields of every
+    instance; or, without ``markers`` (nothing stored to compare with), every instance in full, in one
+    step."""
     calls: dict[str, Call[QueryResult]] = {
-        kind: query.run(resource, names, job_filter(cursor) if kind == "jobs" else None)
-        for kind, (resource, names) in _RESOURCES.items()
+        kind: query.run(resource, names) for kind, (resource, names) in _RESOURCES.items()
     }
     if markers:
         calls["instances"] = query.run("instance", INSTANCE_MARKER_FIELDS)
-    # Jobs first: Ganeti ends a job after its changes are in the configuration, so every job this pass
-    # sees final has its effects in the objects read next. (A job that ended unseen by the follower is
-    # not followed, so nothing else would resync what it touched before the next pass.)
-    jobs = await _send(client, None, {"jobs": calls.pop("jobs")}, None)
     fetched = await _send(client, cluster.info(), calls, None)
-    answers = {**fetched.answers, **jobs.answers}
-    return replace(fetched, answers=answers, markers_only=markers, latency=min(jobs.latency, fetched.latency))
+    return replace(fetched, markers_only=markers)
 
 
 async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None) -> Fetched:

@@ -10,63 +10,42 @@ resyncs them at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import transaction
 
+from fleet.jobs import targets
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import Job, JobStatus
 from fleet.rapi import Job as RapiJob
-from fleet.sync.snapshot import job_info
+from fleet.sync import queue
 
-__all__ = ["EVERYTHING", "Touched", "pending_jobs", "record_final", "record_gone", "touched"]
+__all__ = ["EVERYTHING", "Touched", "pending_jobs", "record_final", "record_gone"]
 
-EVERYTHING = None
-Touched = frozenset[str] | None
-"""Instance names a job acted on, or EVERYTHING (None) when it may have changed more than instances."""
-
-_INSTANCE_KEYS = ("instance_name", "new_name")
-_OTHER_KEYS = ("node_name", "group_name", "network_name", "pnode", "snode", "target_node", "remote_node")
-# Opcodes that act on one instance, and which nodes, groups and networks they touch is read again anyway
-# (a resync fetches every node, group and network: a few rows). Anything else resyncs the whole cluster.
-_INSTANCE_OPS_PREFIX = "OP_INSTANCE_"
+EVERYTHING = targets.EVERYTHING
+Touched = queue.Touched
 
 
-def touched(ops: Iterable[Mapping[str, Any]], instance_name: str | None = None) -> Touched:
-    """Which instances a job's opcodes changed; EVERYTHING for cluster, node, group or network opcodes."""
-    names: set[str] = {instance_name} if instance_name else set()
-    for op in ops:
-        op_id = str(op.get("OP_ID", ""))
-        if op_id == "OP_INSTANCE_MULTI_ALLOC":
-            names.update(str(i["instance_name"]) for i in op.get("instances") or [] if i.get("instance_name"))
-            continue
-        if not op_id.startswith(_INSTANCE_OPS_PREFIX) and not op_id.startswith("OP_TAGS_"):
-            return EVERYTHING
-        if op_id.startswith("OP_TAGS_") and op.get("kind") != "instance":
-            return EVERYTHING
-        for key in _INSTANCE_KEYS:
-            if op.get(key):
-                names.add(str(op[key]))
-        if op_id.startswith("OP_TAGS_") and op.get("name"):
-            names.add(str(op["name"]))
-    return frozenset(names) if names else EVERYTHING
-
-
-def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> Touched:
-    """Store the final state of a followed job, create rows for the child jobs it submitted (so that they
-    are followed too), and return what it touched."""
+def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> tuple[Touched, bool]:
+    """Store the final state of a followed job, tie it to what its opcodes name, create rows for the child
+    jobs it submitted (so that they are followed too); return what it changed, and whether its end is news
+    (a poll of the queue may have recorded it first)."""
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(cluster_id=cluster_id, job_id=job.id).first()
         if row is None:
             row = Job(cluster_id=cluster_id, job_id=job.id)
-        apply_job_info(row, job_info(job))
+        news = not row.is_final
+        untied = not row.op_ids
+        apply_job_info(row, queue.job_info(job))
+        found = queue.tie(cluster_id, [(row, job.ops)]) if untied else {}
         row.save()
+        if untied:
+            queue.save_targets(cluster_id, [(row, found[id(row)])])
         for child in job.submitted_jobs:
             if child.job_id is not None:
                 Job.objects.get_or_create(cluster_id=cluster_id, job_id=child.job_id)
         instance_name = row.instance.name if row.instance_id is not None and row.instance else None
-    return touched(job.ops, instance_name)
+    return targets.changed(job.ops, instance_name), news
 
 
 def record_gone(cluster_id: int, job_id: int, message: str) -> None:

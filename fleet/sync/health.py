@@ -18,9 +18,19 @@ from fleet.inventory.credentials import CredentialError
 from fleet.inventory.models import Cluster, ClusterHealth
 from fleet.rapi import errors
 
-__all__ = ["Outcome", "backoff", "describe", "judge", "problems", "record"]
+__all__ = [
+    "Outcome",
+    "backoff",
+    "describe",
+    "is_cluster_failure",
+    "judge",
+    "problems",
+    "record",
+    "record_internal",
+]
 
 SLOW_FRACTION = 0.5  # a round trip over this share of the cluster's timeout makes it "degraded"
+INTERNAL = "internal error (see the worker's log)"  # how a failure of Fleet's own is described
 STALE_PASSES = 3  # a cluster not attempted for this many intervals has no worker looking after it
 
 
@@ -71,6 +81,20 @@ def record(cluster_id: int, outcome: Outcome, timeout: float) -> None:
     Cluster.objects.filter(pk=cluster_id).update(**values)
 
 
+def record_internal(cluster_id: int, outcome: Outcome) -> None:
+    """Write a failure of Fleet's own (a bug, the database) on the Cluster row, leaving its health alone:
+    the cluster did nothing wrong, and ``fleet worker --check`` reports the error all the same."""
+    Cluster.objects.filter(pk=cluster_id).update(
+        last_attempt_at=outcome.started, last_error=outcome.error, last_error_at=outcome.finished
+    )
+
+
+def is_cluster_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says the cluster failed (unreachable, refused, answered wrongly, or its stored
+    credentials cannot be read), rather than Fleet itself (a bug, its database)."""
+    return isinstance(exc, errors.RapiError | CredentialError)
+
+
 def backoff(failures: int, interval: float, maximum: float) -> float:
     """Seconds before the next attempt after ``failures`` failures in a row: the interval, doubled for each
     failure after the first, capped at ``maximum``, with ±10 % jitter so that clusters do not move in step."""
@@ -96,7 +120,7 @@ def describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, errors.RapiError):
         return f"{type(exc).__name__}: {exc}"
-    return f"internal error: {type(exc).__name__}: {exc}"
+    return f"{INTERNAL}: {type(exc).__name__}: {exc}"
 
 
 def problems(now: dt.datetime, interval: float) -> list[str]:
@@ -110,6 +134,8 @@ def problems(now: dt.datetime, interval: float) -> list[str]:
     for cluster in Cluster.objects.filter(offline=False).order_by("name"):
         if cluster.health == ClusterHealth.UNREACHABLE:
             out.append(f"{cluster.name}: unreachable: {cluster.last_error}")
+        elif cluster.last_error.startswith(INTERNAL):
+            out.append(f"{cluster.name}: {cluster.last_error}")
         elif cluster.last_attempt_at is None or cluster.last_attempt_at < stale_before:
             seen = cluster.last_attempt_at.isoformat() if cluster.last_attempt_at else "never"
             out.append(f"{cluster.name}: not synced recently (last attempt: {seen})")

@@ -1,17 +1,21 @@
-"""One cluster's loop: full passes at a fixed cadence, backoff after failures, resyncs after followed jobs.
+"""One cluster's loop: an actor that alone writes what the cluster says, from the messages in its inbox.
 
-Everything the worker writes about a cluster goes through its loop, one step at a time: full passes, the
-final state of followed jobs and the resyncs they trigger. So two writes of the same cluster never overlap,
-by construction. The RAPI requests run on the event loop; parsing and database writes run on the worker's
-database threads (``fleet.sync.database``), so that a slow cluster, or a large one, holds up no other cluster.
+Reads run beside the loop and post what they read (``fleet.sync.messages``):
 
-A full pass has two steps (``fleet.sync.fetch``): the markers and live fields of every instance, compared
-with the stored rows, then the full records of only the instances that changed, written in one transaction
-with everything else. When a followed job ends, its follower records the final job and reads what it
-touched at once, beside whatever the loop is doing (reads never conflict); the loop writes what was read at
-once, between the writes of a full pass in progress (and again after it, since the pass may have read those
-objects before the job ended), on a database thread of its own, so that it never queues behind other
-clusters' passes.
+- a **poll of the job queue** every ``job_poll`` seconds (one small request, empty at rest): every change to
+  a Ganeti object goes through a job, whoever submits it, so a job seen ended makes the loop read again at
+  once what it changed (the instances it names; a full pass for node, group, network and cluster jobs);
+- **followers** long-poll the unfinished jobs (``/2/jobs/N/wait``), so that the end of a job seen running is
+  seen the moment it comes;
+- a **full pass** every ``interval`` seconds, for what changes without a job (a node that dies, a VM shut
+  down from inside): the markers and live fields of every instance, then the full records of those that
+  changed (``fleet.sync.fetch``).
+
+The loop handles one message at a time, on the worker's database threads (``fleet.sync.database``). Every
+read carries the time it began, and a write leaves alone the rows a newer read wrote (``fleet.sync.diff``);
+what only the loop can know, it keeps: the instances a newer read found gone (an older full pass must not
+bring them back) and when the last full pass read (an older read of a few instances is dropped). So the
+writes commute: the order in which reads end changes nothing.
 """
 
 from __future__ import annotations
@@ -22,36 +26,48 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from fleet.rapi import AsyncRapiClient, RapiError
-from fleet.rapi import Job as RapiJob
+from fleet.rapi import RapiError
 from fleet.rapi.errors import JobNotFound
-from fleet.sync import follower, health, snapshot
+from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL, follower, health, queue, snapshot
+from fleet.sync.clients import Clients
 from fleet.sync.connect import Connection
 from fleet.sync.database import Database
-from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_partial
+from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_jobs, fetch_partial
+from fleet.sync.messages import (
+    JobEnded,
+    JobGone,
+    JobsRead,
+    Message,
+    NamesRead,
+    PassFailed,
+    PassRead,
+    ReadFailed,
+)
 
 __all__ = ["ClusterLoop", "LoopSettings"]
 
 log = logging.getLogger("fleet.sync")
 
-DEFAULT_INTERVAL = 10.0
-"""Seconds between full passes: a pass at rest sends REQUESTS_PER_FULL_PASS (6) requests, so a cluster at
-rest sees about 0.6 requests per second, and a change made outside Fleet shows up within 10 s."""
+MANY_ENDED = 20  # jobs ended unseen in one poll (a worker back after a while): a full pass reads it all
+JOB_QUEUE = "the job queue"
 
 
 @dataclass(frozen=True)
 class LoopSettings:
-    """The cadence of the loops."""
+    """The cadence of the loops. At rest a cluster sees one request per ``job_poll`` seconds and
+    ``REQUESTS_PER_FULL_PASS`` (5) per ``interval``: about 0.6 per second by default."""
 
-    interval: float = DEFAULT_INTERVAL
+    interval: float = DEFAULT_INTERVAL  # seconds between full passes
+    job_poll: float = DEFAULT_JOB_POLL  # seconds between polls of the job queue
     max_backoff: float = 300.0  # seconds between attempts at most, however long a cluster has been failing
-    follow_limit: int = 10  # long polls at once per cluster; other unfinished jobs wait their turn
+    follow_limit: int = 10  # long polls at once per cluster; other unfinished jobs are polled meanwhile
 
 
 def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, set[str]]:
@@ -61,48 +77,28 @@ def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, se
     return snap, snapshot.changed_instances(cluster_id, snap.instance_markers)
 
 
-def _pass_start(cluster_id: int) -> tuple[snapshot.JobCursor, bool]:
-    """What a full pass needs to know first: the job cursor, and whether any instance is stored."""
-    return snapshot.job_cursor(cluster_id), snapshot.has_instances(cluster_id)
-
-
-def _full_step(
-    cluster_id: int,
-    first: snapshot.Snapshot | Fetched,
-    details: Fetched | None,
-    outcome_start: dt.datetime,
-    latency: float,
-    timeout: float,
-) -> snapshot.Stats:
+def _full_step(cluster_id: int, read: PassRead, deleted_since: frozenset[str]) -> snapshot.Stats:
     """Parse what is left of a full pass's answers, write the pass and record the cluster's health, in one
-    transaction: ``first`` is the parsed first step and ``details`` the instance records that followed, or
-    ``first`` holds every answer of a one-step pass (and ``details`` is None)."""
-    if isinstance(first, Fetched):
-        snap = first.parse()
+    transaction."""
+    if isinstance(read.first, Fetched):
+        snap = read.first.parse()
     else:
-        assert details is not None
-        snap = replace(first, instances=details.instances())
-    snap = replace(snap, read_from=outcome_start)  # rows a job's resync wrote since are newer: kept
-    now = timezone.now()
+        assert read.details is not None
+        snap = replace(read.first, instances=read.details.instances())
+    snap = replace(snap, deleted_since=deleted_since)
     with transaction.atomic():
-        stats = snapshot.apply(cluster_id, snap, now)
-        outcome = health.Outcome(outcome_start, timezone.now(), latency=latency, stats=stats.as_dict())
-        health.record(cluster_id, outcome, timeout)
+        stats = snapshot.apply(cluster_id, snap, read.read_at)
+        outcome = health.Outcome(read.read_at, timezone.now(), latency=read.latency, stats=stats.as_dict())
+        health.record(cluster_id, outcome, read.timeout)
     return stats
 
 
-def _partial_step(cluster_id: int, fetched: Fetched) -> snapshot.Stats:
-    return snapshot.apply(cluster_id, fetched.parse(), timezone.now())
+def _partial_step(cluster_id: int, read: NamesRead) -> snapshot.Stats:
+    return snapshot.apply(cluster_id, read.fetched.parse(), read.read_at)
 
 
-@dataclass(frozen=True)
-class _Touched:
-    """What a follower read of the instances its job touched, once the job had ended; ``started`` is the
-    loop's clock when the read began."""
-
-    names: frozenset[str]
-    fetched: Fetched
-    started: float
+def _jobs_step(cluster_id: int, read: JobsRead) -> queue.Recorded:
+    return queue.record(cluster_id, read.fetched.records(), timezone.now())
 
 
 class ClusterLoop:
@@ -116,6 +112,7 @@ class ClusterLoop:
         settings: LoopSettings,
         clock: Callable[[], float] = time.monotonic,
         fetch_gate: asyncio.Semaphore | None = None,
+        now: Callable[[], dt.datetime] = timezone.now,
     ) -> None:
         self.cluster_id = cluster_id
         self.name = f"cluster {cluster_id}"
@@ -124,55 +121,50 @@ class ClusterLoop:
         self.fetch_gate = fetch_gate  # bounds how many clusters read every instance in full at once (memory)
         self.settings = settings
         self.clock = clock
+        self.now = now
         self.failures = 0
         self.passes = 0
         self.rows_written = 0  # by full passes, ever: the worker refreshes statistics after many
         self.last_outcome: health.Outcome | None = None
-        self._connection: Connection | None = None
-        self._client: AsyncRapiClient | None = None
-        self._wake = asyncio.Event()
+        self.clients = Clients()
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._stopping = asyncio.Event()
-        self._dirty: set[str] = set()
-        self._dirty_all = False
-        self._touched: list[_Touched] = []  # read by followers, written by the loop (one writer per cluster)
-        self._passed_at = -math.inf  # the clock when the last successful full pass began
-        self._writing = asyncio.Lock()  # held by every write of the cluster: they never overlap
+        self._tasks: set[asyncio.Task[None]] = set()  # reads and followers in flight
         self._followed: dict[int, asyncio.Task[None]] = {}
+        self._waiting: set[int] = set()  # followed jobs whose long poll runs (the others are polled)
         self._follow_gate = asyncio.Semaphore(settings.follow_limit)
-        self._clients_to_close: list[AsyncRapiClient] = []
+        self._cursor: queue.Cursor | None = None
+        self._full_read_at: dt.datetime | None = None  # when the last full pass written began reading
+        self._deleted: dict[str, dt.datetime] = {}  # instances partial reads found gone, and when
+        self._next_full = -math.inf
+        self._full_wanted = False  # a job changed more than instances, or a read failed: a pass at once
+        self._next_poll = -math.inf
+        self._poll_failures = 0
+        self._passing = False  # a full pass is being read
+        self._polling = False
 
     # Used by the worker ------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Full passes at a fixed cadence, resyncs in between, until :meth:`stop`."""
-        next_full = self.clock()
+        """Polls, full passes and what followers post, until :meth:`stop`."""
         try:
             while not self._stopping.is_set():
-                await self._sleep_until(next_full)
-                if self._stopping.is_set():
-                    break
-                if (self._dirty or self._touched) and not self._dirty_all:
-                    await self.resync()  # a followed job's end goes before the next full pass
-                elif self.clock() >= next_full or self._dirty_all:
-                    started = self.clock()
-                    ok = await self._full_pass_and_resyncs()
-                    if ok:
-                        self._passed_at = started
-                    delay = health.backoff(self.failures, self.settings.interval, self.settings.max_backoff)
-                    next_full = (started if ok else self.clock()) + delay
+                await self._start_due_reads()
+                message = await self._receive(self._next_deadline())
+                if message is not None:
+                    await self.handle(message)
         finally:
             await self._shutdown()
 
     async def stop(self) -> None:
-        """Finish the step in progress, stop following jobs (their rows stay unfinished), and return."""
+        """Finish the message in progress, stop following jobs (their rows stay unfinished), and return."""
         self._stopping.set()
-        self._wake.set()
 
     def follow(self, job_id: int) -> None:
         """Follow the job to its end unless it is followed already."""
         if job_id in self._followed or self._stopping.is_set():
             return
-        self._followed[job_id] = asyncio.create_task(self._follow(job_id), name=f"follow {job_id}")
+        self._followed[job_id] = self._spawn(self._follow(job_id), f"follow {job_id}")
         log.info("%s: following job %d", self.name, job_id)
 
     async def wait_followed(self, timeout: float) -> None:
@@ -182,125 +174,245 @@ class ClusterLoop:
             await asyncio.wait(tasks, timeout=timeout)
 
     async def drain(self) -> None:
-        """Resync what finished jobs touched, then stop and close (the end of a one-shot run)."""
-        if self._dirty_all:
-            await self.full_pass()
-        elif self._dirty:
-            await self.resync()
+        """Stop following jobs, write what the reads in flight post (and a full pass if a job asked for
+        one), then stop and close: the end of a one-shot run."""
+        for task in list(self._followed.values()):
+            task.cancel()
+        while self._tasks or not self._inbox.empty() or self._full_wanted:
+            if not self._inbox.empty():
+                await self.handle(self._inbox.get_nowait())
+            elif self._tasks:
+                await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+            elif self.failures == 0:
+                self._full_wanted = False
+                await self.full_pass()
+            else:
+                break
         self._stopping.set()
         await self._shutdown()
 
-    # Passes -----------------------------------------------------------------------------------------------
+    # Reads -------------------------------------------------------------------------------------------------
 
     async def full_pass(self) -> bool:
-        """Fetch everything, write what changed, record health. Returns whether it succeeded."""
-        started_at = timezone.now()
-        self._dirty_all = False
-        dirty, self._dirty = self._dirty, set()
+        """Read and write one full pass now, record health. Returns whether it succeeded."""
+        await self.handle(await self.read_full())
+        return self.last_outcome is not None and self.last_outcome.ok
+
+    async def poll_jobs(self) -> None:
+        """Read and write one poll of the job queue now (after a full pass, which connects)."""
+        await self.handle(await self.read_jobs())
+
+    async def read_full(self) -> PassRead | PassFailed:
+        """A full pass's reads, not yet written."""
+        read_at = self.now()
         try:
             connection = await self._connect()
             if connection is None or connection.offline:
-                return True
-            assert self._client is not None
-            cursor, stored = await self.db.run(_pass_start, self.cluster_id)
+                return PassFailed(read_at, _Offline())
+            client = self.clients.current
+            assert client is not None
+            stored = await self.db.run(snapshot.has_instances, self.cluster_id)
             # A pass that reads every instance in full (the first one, or one where most changed) holds the
             # fetch gate until it has written them: that bounds how many clusters' full records the worker
             # holds at once, as answers waiting for a database thread or parsed.
             async with contextlib.AsyncExitStack() as in_full:
-                first: snapshot.Snapshot | Fetched
-                details: Fetched | None = None
                 if not stored:  # nothing stored to compare with: every instance in full, at once
                     await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
-                    fetched = first = await fetch_full(self._client, cursor, markers=False)
+                    fetched = await fetch_full(client, markers=False)
+                    return PassRead(read_at, fetched, None, fetched.latency, connection.timeout)
+                fetched = await fetch_full(client)
+                plan, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
+                assert plan.instance_markers is not None
+                if len(changed) > min(FETCH_ALL_ABOVE, len(plan.instance_markers) // 2):
+                    plan = replace(plan, instance_markers=None)  # most changed: read all in full
+                    await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
+                    details = await fetch_instances(client, None)
                 else:
-                    fetched = await fetch_full(self._client, cursor)
-                    plan, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
-                    assert plan.instance_markers is not None
-                    if len(changed) > min(FETCH_ALL_ABOVE, len(plan.instance_markers) // 2):
-                        plan = replace(plan, instance_markers=None)  # most changed: read all in full
-                        await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
-                        details = await fetch_instances(self._client, None)
-                    else:
-                        details = await fetch_instances(self._client, changed)
-                    first = plan
-                async with self.gate, self._writing:
-                    stats = await self.db.run(
-                        _full_step,
-                        self.cluster_id,
-                        first,
-                        details,
-                        started_at,
-                        fetched.latency,
-                        connection.timeout,
-                    )
-        except Exception as exc:  # every failure is recorded as the cluster's health, then backed off
-            self._dirty |= dirty
-            self.failures += 1
-            outcome = health.Outcome(started_at, timezone.now(), error=health.describe(exc))
-            self.last_outcome = outcome
-            log.warning("%s: sync failed (%d in a row): %s", self.name, self.failures, outcome.error)
-            await self._record_failure(outcome)
-            return False
+                    details = await fetch_instances(client, changed)
+                return PassRead(read_at, plan, details, fetched.latency, connection.timeout)
+        except Exception as exc:
+            return PassFailed(read_at, exc)
+
+    async def read_jobs(self) -> JobsRead | ReadFailed:
+        """A poll of the job queue, not yet written."""
+        client = self.clients.current
+        read_at = self.now()
+        try:
+            if client is None:
+                raise _Offline("no connection yet")
+            if self._cursor is None:
+                self._cursor = await self.db.run(queue.cursor, self.cluster_id)
+            with self.clients.using(client):
+                return JobsRead(read_at, await fetch_jobs(client, self._cursor, self._waiting))
+        except Exception as exc:
+            return ReadFailed(JOB_QUEUE, exc)
+
+    async def read_names(self, names: Collection[str]) -> NamesRead | ReadFailed:
+        """The named instances (and every node, group and network), read now, not yet written."""
+        client = self.clients.current
+        read_at = self.now()
+        if client is None:
+            return ReadFailed(", ".join(sorted(names)), RuntimeError("no connection yet"))
+        try:
+            with self.clients.using(client):
+                return NamesRead(read_at, frozenset(names), await fetch_partial(client, names))
+        except Exception as exc:
+            return ReadFailed(", ".join(sorted(names)), exc)
+
+    # Writes: only here, one message at a time --------------------------------------------------------------
+
+    async def handle(self, message: Message) -> None:
+        """Write what ``message`` carries; a failure to write is logged and backed off, never raised."""
+        try:
+            await self._handle(message)
+        except Exception as exc:  # the database failed, or a bug of Fleet's: not the cluster's health
+            log.exception("%s: cannot write %s", self.name, type(message).__name__)
+            self.last_outcome = health.Outcome(self.now(), self.now(), error=health.describe(exc))
+            self._next_full = max(self._next_full, self.clock() + self._delay(self.failures + 1))
+        if isinstance(message, JobsRead) or (isinstance(message, ReadFailed) and message.what == JOB_QUEUE):
+            self._next_poll = self.clock() + self._delay(self._poll_failures, self.settings.job_poll)
+
+    async def _handle(self, message: Message) -> None:
+        if isinstance(message, PassRead):
+            await self._write_pass(message)
+        elif isinstance(message, PassFailed):
+            await self._pass_failed(message)
+        elif isinstance(message, JobsRead):
+            first = self._cursor is None or self._cursor.last_id is None
+            recorded = await self.db.urgent(_jobs_step, self.cluster_id, message)
+            self._poll_failures = 0
+            assert self._cursor is not None
+            self._cursor.advance(recorded.seen, recorded.unfinished, (job_id for job_id, _ in recorded.ended))
+            for job_id in recorded.unfinished:
+                self.follow(job_id)
+            if first:
+                return  # the whole queue, history included: the full pass reads the cluster as it is
+            changes = [what for _, what in recorded.ended]
+            if len(changes) > MANY_ENDED or follower.EVERYTHING in changes:
+                self._changed(follower.EVERYTHING)
+            else:
+                self._changed(frozenset().union(*changes))
+        elif isinstance(message, NamesRead):
+            await self._write_names(message)
+        elif isinstance(message, ReadFailed):
+            log.info("%s: reading %s failed: %s", self.name, message.what, health.describe(message.error))
+            if message.what == JOB_QUEUE:
+                self._poll_failures += 1
+            else:
+                self._full_wanted = True  # a full pass covers what it missed
+        elif isinstance(message, JobEnded):
+            what, newly = await self.db.urgent(
+                follower.record_final, self.cluster_id, message.job, self.now()
+            )
+            if self._cursor is not None:
+                self._cursor.advance([message.job.id], (), [message.job.id])
+            log.info("%s: job %d ended: %s", self.name, message.job.id, message.job.status)
+            if newly:
+                self._changed(what)
+        elif isinstance(message, JobGone):
+            await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
+            if self._cursor is not None:
+                self._cursor.unfinished.discard(message.job_id)
+
+    async def _write_pass(self, read: PassRead) -> None:
+        if self._full_read_at is not None and read.read_at <= self._full_read_at:
+            return  # an older full pass than the one written
+        deleted = frozenset(name for name, at in self._deleted.items() if at > read.read_at)
+        async with self.gate:
+            stats = await self.db.run(_full_step, self.cluster_id, read, deleted)
+        self._full_read_at = read.read_at
+        self._deleted = {name: at for name, at in self._deleted.items() if at > read.read_at}
         self.failures = 0
         self.passes += 1
         self.rows_written += stats.writes
-        self.last_outcome = health.Outcome(started_at, timezone.now(), latency=fetched.latency)
+        self.last_outcome = health.Outcome(read.read_at, self.now(), latency=read.latency)
         log.info("%s: synced, %d rows written", self.name, stats.writes)
-        return True
 
-    async def resync(self) -> None:
-        """Write what followed jobs touched: the instances their followers read once the job ended (and
-        every node, group and network), then read and write the rest of the dirty names."""
-        names, self._dirty = self._dirty, set()
-        touched, self._touched = self._touched, []
-        try:
-            for read in touched:
-                names -= read.names
-            for read in self._fresh(touched):
-                await self._write_read(read)
-            if not names:
-                return
-            if self._client is None:
-                connection = await self._connect(urgent=True)
-                if connection is None or connection.offline or self._client is None:
-                    return
-            fetched = await fetch_partial(self._client, names)
-            await self.db.urgent(_partial_step, self.cluster_id, fetched)
-        except Exception as exc:  # the next full pass covers what this one missed
-            names |= {name for read in touched for name in read.names}
-            log.warning("%s: resync of %s failed: %s", self.name, sorted(names), health.describe(exc))
-            self._dirty_all = True
+    async def _pass_failed(self, failed: PassFailed) -> None:
+        if isinstance(failed.error, _Offline):
+            self.last_outcome = None
+            return
+        self.failures += 1
+        outcome = health.Outcome(failed.read_at, self.now(), error=health.describe(failed.error))
+        self.last_outcome = outcome
+        self._next_full = max(self._next_full, self.clock() + self._delay(self.failures))
+        with contextlib.suppress(Exception):  # the database may be what failed; the log has the error
+            if health.is_cluster_failure(failed.error):
+                log.warning("%s: sync failed (%d in a row): %s", self.name, self.failures, outcome.error)
+                await self.db.run(health.record, self.cluster_id, outcome, self._timeout())
+            else:  # a bug of Fleet's, or its database: not the cluster's health
+                log.error("%s: sync failed", self.name, exc_info=failed.error)
+                await self.db.run(health.record_internal, self.cluster_id, outcome)
 
-    async def _full_pass_and_resyncs(self) -> bool:
-        """A full pass, with what followed jobs touched written meanwhile (between the pass's writes), and
-        again after it: the pass may have read those objects before the job ended."""
-        passing = asyncio.create_task(self.full_pass())
-        written: list[_Touched] = []
-        while not passing.done():
-            self._wake.clear()
-            if not self._touched:  # checked after the clear: a read queued while writing is not missed
-                waking = asyncio.create_task(self._wake.wait())
-                await asyncio.wait({passing, waking}, return_when=asyncio.FIRST_COMPLETED)
-                waking.cancel()
-            reads, self._touched = self._fresh(self._touched), []
-            for read in reads:
+    async def _write_names(self, read: NamesRead) -> None:
+        if self._full_read_at is not None and read.read_at < self._full_read_at:
+            return  # the full pass written since began later: it saw what this read saw, or newer
+        stats = await self.db.urgent(_partial_step, self.cluster_id, read)
+        for name in stats.gone:
+            self._deleted[name] = read.read_at
+
+    def _changed(self, what: follower.Touched) -> None:
+        """A job ended that changed ``what``: read it again (a full pass for EVERYTHING)."""
+        if what is follower.EVERYTHING:
+            self._full_wanted = True
+        elif what:
+            self._read_soon(what)
+
+    def _read_soon(self, names: Collection[str]) -> None:
+        async def read() -> None:
+            self._inbox.put_nowait(await self.read_names(names))
+
+        self._spawn(read(), "read " + ", ".join(sorted(names))[:60])
+
+    # Scheduling -------------------------------------------------------------------------------------------
+
+    async def _start_due_reads(self) -> None:
+        now = self.clock()
+        if (now >= self._next_full or self._full_wanted) and not self._passing:
+            self._passing, self._full_wanted = True, False
+            self._next_full = now + self.settings.interval  # a failure puts it off further
+
+            async def passing() -> None:
                 try:
-                    await self._write_read(read)
-                except Exception as exc:  # written again after the pass
-                    log.warning("%s: resync of %s failed: %s", self.name, sorted(read.names), exc)
-            written += reads
-        self._touched = written + self._touched
-        return passing.result()
+                    self._inbox.put_nowait(await self.read_full())
+                finally:
+                    self._passing = False
 
-    def _fresh(self, reads: list[_Touched]) -> list[_Touched]:
-        """The reads worth writing, oldest first: one from before the last full pass began is older than
-        what that pass wrote (the pass saw its job's effects), and is dropped."""
-        fresh = [read for read in reads if read.started >= self._passed_at]
-        return sorted(fresh, key=lambda read: read.started)
+            self._spawn(passing(), "full pass")
+        if self._may_poll() and now >= self._next_poll:
+            self._polling = True
 
-    async def _write_read(self, read: _Touched) -> None:
-        async with self._writing:
-            await self.db.urgent(_partial_step, self.cluster_id, read.fetched)  # small: not under the gate
+            async def polling() -> None:
+                try:
+                    self._inbox.put_nowait(await self.read_jobs())
+                finally:
+                    self._polling = False
+
+            self._spawn(polling(), "job poll")
+
+    def _may_poll(self) -> bool:
+        """Polls wait while one runs, until the first pass connects, and while the cluster is failing."""
+        return not self._polling and self.failures == 0 and self.clients.current is not None
+
+    def _next_deadline(self) -> float:
+        full = math.inf if self._passing else (-math.inf if self._full_wanted else self._next_full)
+        return min(full, self._next_poll if self._may_poll() else math.inf)
+
+    async def _receive(self, deadline: float) -> Message | None:
+        """The next message, or None at ``deadline`` (monotonic) or at :meth:`stop`."""
+        getting = asyncio.ensure_future(self._inbox.get())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        timeout = None if deadline == math.inf else max(0.0, deadline - self.clock())
+        try:
+            await asyncio.wait({getting, stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not getting.done():
+                getting.cancel()
+        return getting.result() if getting.done() and not getting.cancelled() else None
+
+    def _delay(self, failures: int, base: float | None = None) -> float:
+        return health.backoff(failures, base or self.settings.interval, self.settings.max_backoff)
 
     # Following --------------------------------------------------------------------------------------------
 
@@ -309,107 +421,57 @@ class ClusterLoop:
         try:
             async with self._follow_gate:
                 while not self._stopping.is_set():
-                    client = self._client
-                    if client is None:
-                        await self._pause(delay)
-                        continue
-                    try:
-                        job = await client.wait_for_job(job_id, check=False)
-                    except JobNotFound as exc:
-                        await self.db.urgent(follower.record_gone, self.cluster_id, job_id, str(exc))
-                        return
-                    except RapiError as exc:
-                        log.info("%s: following job %d: %s", self.name, job_id, health.describe(exc))
-                        await self._pause(delay)
-                        delay = min(delay * 2, self.settings.max_backoff)
-                        continue
-                    if await self._ended(client, job):
-                        log.info("%s: job %d ended: %s", self.name, job_id, job.status)
-                        return
-                    await self._pause(delay)  # the database failed: wait, and ask the cluster again
+                    client = self.clients.current
+                    if client is not None:
+                        self._waiting.add(job_id)
+                        try:
+                            with self.clients.using(client):
+                                job = await client.wait_for_job(job_id, check=False)
+                            self._inbox.put_nowait(JobEnded(job))
+                            return
+                        except JobNotFound as exc:
+                            self._inbox.put_nowait(JobGone(job_id, str(exc)))
+                            return
+                        except RapiError as exc:
+                            log.info("%s: following job %d: %s", self.name, job_id, health.describe(exc))
+                        finally:
+                            self._waiting.discard(job_id)
+                    await self._pause(delay)  # no client yet, or the cluster failed: back off
+                    delay = min(delay * 2, self.settings.max_backoff)
         finally:
             self._followed.pop(job_id, None)
 
-    async def _ended(self, client: AsyncRapiClient, job: RapiJob) -> bool:
-        """Record the final job and, meanwhile, read what it touched (a user waits for both); hand what
-        was read to the loop, which writes it. False if the database failed."""
-        guess = follower.touched(job.ops)  # the opcodes name the instances, as a rule
-        early = asyncio.create_task(self._read_touched(client, guess)) if guess else None
-        try:
-            what = await self.db.urgent(follower.record_final, self.cluster_id, job, timezone.now())
-            if what is follower.EVERYTHING:
-                self._dirty_all = True
-            else:
-                if early is not None and guess is not None and what <= guess:
-                    read = await early
-                else:
-                    read = await self._read_touched(client, what)
-                self._dirty |= what
-                if read is not None:  # else the loop's resync reads them
-                    self._touched.append(read)
-            self._wake.set()
-            return True
-        except Exception as exc:  # the database failed
-            log.error("%s: cannot record job %d: %s", self.name, job.id, exc)
-            return False
-        finally:
-            if early is not None:
-                early.cancel()
-
-    async def _read_touched(self, client: AsyncRapiClient, names: frozenset[str]) -> _Touched | None:
-        """The instances named (and every node, group and network), read now; None if the cluster failed."""
-        started = self.clock()
-        try:
-            return _Touched(names, await fetch_partial(client, names), started)
-        except Exception as exc:
-            log.info("%s: reading %s: %s", self.name, sorted(names), health.describe(exc))
-            return None
-
     # Helpers ----------------------------------------------------------------------------------------------
 
-    async def _connect(self, urgent: bool = False) -> Connection | None:
+    async def _connect(self) -> Connection | None:
         """Read the cluster's row; (re)build the client when its connection settings changed."""
-        run = self.db.urgent if urgent else self.db.run
-        connection = await run(Connection.load, self.cluster_id)
+        connection = await self.db.run(Connection.load, self.cluster_id)
         if connection is not None:
             self.name = connection.name
-        if connection != self._connection:
-            if self._client is not None:
-                self._clients_to_close.append(self._client)
-            self._client = connection.async_client() if connection is not None else None
-            self._connection = connection
-            await self._close_old_clients()
+        await self.clients.set(connection)
         return connection
 
-    async def _close_old_clients(self) -> None:
-        if self._followed:
-            return  # a long poll may still use them; closed at shutdown
-        clients, self._clients_to_close = self._clients_to_close, []
-        for client in clients:
-            await client.aclose()
+    def _timeout(self) -> float:
+        connection = self.clients.connection
+        return connection.timeout if connection is not None else 0.0
 
-    async def _record_failure(self, outcome: health.Outcome) -> None:
-        timeout = self._connection.timeout if self._connection else 0.0
-        with contextlib.suppress(Exception):  # the database may be what failed; the log has the error
-            await self.db.run(health.record, self.cluster_id, outcome, timeout)
-
-    async def _sleep_until(self, deadline: float) -> None:
-        """Sleep until ``deadline`` (monotonic), or until woken by a finished job or :meth:`stop`."""
-        if self._dirty or self._dirty_all or self._touched:
-            return
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, deadline - self.clock()))
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine, name=f"{self.name}: {name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _shutdown(self) -> None:
-        for task in list(self._followed.values()):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._followed.values(), return_exceptions=True)
-        if self._client is not None:
-            self._clients_to_close.append(self._client)
-            self._client = None
-        await self._close_old_clients()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.clients.close()
+
+
+class _Offline(Exception):
+    """The cluster is marked offline (or its row is gone): it is not contacted."""

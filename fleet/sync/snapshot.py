@@ -9,8 +9,9 @@ columns match the stored ones are not touched, changed rows are written with ``b
 ``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted (``fleet.sync.diff``
 does this for one kind of object). A pass that finds nothing changed writes no row.
 
-One cluster is only ever applied by the loop that owns it (``fleet.sync.loop``), so two applies of the same
-cluster never overlap.
+Each write carries the time its read began and leaves alone the rows a newer read wrote, so that a full
+pass and a job's resync give the same rows in whichever order their writes come (``fleet.sync.diff``). One
+cluster is only ever applied by the loop that owns it (``fleet.sync.loop``), one write at a time.
 """
 
 from __future__ import annotations
@@ -20,27 +21,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection, Nic, Node, NodeGroup
 from fleet.inventory.owners import sync_owner_tags
-from fleet.jobs.lifecycle import apply_job_info
-from fleet.jobs.models import Job
 from fleet.sync import bulk, collector, rows
 from fleet.sync.diff import Diff, Stats, Written, chunks, compare, delete_rows, row_key, stored_rows, write
 from fleet.sync.rows import Record
 
-__all__ = [
-    "JobCursor",
-    "Snapshot",
-    "Stats",
-    "apply",
-    "changed_instances",
-    "has_instances",
-    "job_cursor",
-    "job_info",
-]
+__all__ = ["Snapshot", "Stats", "apply", "changed_instances", "has_instances"]
 
 
 @dataclass(frozen=True)
@@ -49,39 +39,22 @@ class Snapshot:
     fetched, so any other is gone), or the names a partial pass asked for. ``instance_markers``, when not
     None, holds every instance's marker record (a full pass in two steps): ``instances`` then holds the full
     records of some of them, and an instance without one is only compared by its markers and live
-    columns (it is created or rewritten only from a full record). ``read_from``, when set, is when the pass
-    began reading: an instance row written after that (by the resync of a job that ended meanwhile) is
-    newer than this snapshot, and is not deleted for missing from it."""
+    columns (it is created or rewritten only from a full record). ``deleted_since`` names instances that a
+    newer read found gone: this one's records of them are older, and do not bring them back."""
 
     info: Mapping[str, Any] | None
     groups: Sequence[Record]
     nodes: Sequence[Record]
     networks: Sequence[Record]
     instances: Sequence[Record]
-    jobs: Sequence[Record] = ()
     instance_scope: frozenset[str] | None = None
     instance_markers: Sequence[Record] | None = None
-    read_from: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class JobCursor:
-    """Which jobs the next pass must ask for: those after ``last_id``, and the ``unfinished`` ones we know."""
-
-    last_id: int | None
-    unfinished: tuple[int, ...]
+    deleted_since: frozenset[str] = frozenset()
 
 
 def has_instances(cluster_id: int) -> bool:
     """Whether the read model holds any instance of the cluster (else a pass has nothing to compare)."""
     return Instance.objects.filter(cluster_id=cluster_id).exists()
-
-
-def job_cursor(cluster_id: int) -> JobCursor:
-    """The job cursor of a cluster, from its Job rows."""
-    last = Job.objects.filter(cluster_id=cluster_id).aggregate(last=models.Max("job_id"))["last"]
-    unfinished = Job.objects.unfinished().filter(cluster_id=cluster_id).values_list("job_id", flat=True)
-    return JobCursor(last, tuple(sorted(unfinished)))
 
 
 def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
@@ -102,17 +75,18 @@ def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
     return changed
 
 
-def apply(cluster_id: int, snap: Snapshot, now: dt.datetime) -> Stats:
-    """Write ``snap`` into the read model of the cluster, in one transaction; return what was done."""
+def apply(cluster_id: int, snap: Snapshot, read_at: dt.datetime) -> Stats:
+    """Write ``snap``, read from ``read_at`` on, into the read model of the cluster, in one transaction; rows
+    a newer read wrote are left alone. Returns what was done."""
     stats = Stats()
+    touch = snap.instance_scope is not None  # a partial pass: few rows, all marked as read
     with collector.gc_paused(), transaction.atomic():
         if snap.info is not None:
             _cluster_info(cluster_id, snap.info, stats)
-        groups = _groups(cluster_id, snap.groups, now, stats)
-        network_pks = _networks(cluster_id, snap.networks, groups.by_name, now, stats)
-        nodes = _nodes(cluster_id, snap.nodes, groups.by_uuid, now, stats)
-        _instances(cluster_id, snap, nodes.by_name, network_pks, now, stats)
-        _jobs(cluster_id, snap.jobs, now, stats)
+        groups = _groups(cluster_id, snap.groups, read_at, stats, touch)
+        network_pks = _networks(cluster_id, snap.networks, groups.by_name, read_at, stats, touch)
+        nodes = _nodes(cluster_id, snap.nodes, groups.by_uuid, read_at, stats, touch)
+        _instances(cluster_id, snap, nodes.by_name, network_pks, read_at, stats)
         # Vanished nodes and groups go last: their instances and nodes have moved off them above.
         delete_rows(Node, nodes.vanished, stats, "nodes")
         delete_rows(NodeGroup, groups.vanished, stats, "groups")
@@ -156,13 +130,14 @@ class _Kept:
         return cls(by_name, by_uuid, diff.vanished)
 
 
-def _groups(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: Stats) -> _Kept:
+def _groups(
+    cluster_id: int, records: Sequence[Record], read_at: dt.datetime, stats: Stats, touch: bool
+) -> _Kept:
     stats.seen["groups"] = len(records)
     fetched = [(rows.group_values(r), r) for r in records]
-    diff = compare(
-        stored_rows(NodeGroup, Q(cluster_id=cluster_id), _GROUP_COMPARED), fetched, _GROUP_COMPARED
-    )
-    write(NodeGroup, cluster_id, diff, _GROUP_COMPARED, now, stats, "groups", delete=False)
+    stored = stored_rows(NodeGroup, Q(cluster_id=cluster_id), _GROUP_COMPARED)
+    diff = compare(stored, fetched, _GROUP_COMPARED, read_at)
+    write(NodeGroup, cluster_id, diff, _GROUP_COMPARED, read_at, stats, "groups", delete=False, touch=touch)
     return _Kept.of(diff, fetched)
 
 
@@ -170,15 +145,15 @@ def _networks(
     cluster_id: int,
     records: Sequence[Record],
     group_pks: Mapping[str, int],
-    now: dt.datetime,
+    read_at: dt.datetime,
     stats: Stats,
+    touch: bool,
 ) -> dict[str, int]:
     stats.seen["networks"] = len(records)
     fetched = [(rows.network_values(r), r) for r in records]
-    diff = compare(
-        stored_rows(Network, Q(cluster_id=cluster_id), _NETWORK_COMPARED), fetched, _NETWORK_COMPARED
-    )
-    write(Network, cluster_id, diff, _NETWORK_COMPARED, now, stats, "networks")
+    stored = stored_rows(Network, Q(cluster_id=cluster_id), _NETWORK_COMPARED)
+    diff = compare(stored, fetched, _NETWORK_COMPARED, read_at)
+    write(Network, cluster_id, diff, _NETWORK_COMPARED, read_at, stats, "networks", touch=touch)
     pks = {row_key(v["uuid"], v["name"]): diff.pks[row_key(v["uuid"], v["name"])] for v, _ in fetched}
     by_uuid = {str(v["uuid"]): pks[row_key(v["uuid"], v["name"])] for v, _ in fetched if v["uuid"]}
     # Connections live on the group side in Ganeti (connecting bumps the group's serial, not the network's),
@@ -210,13 +185,15 @@ def _nodes(
     cluster_id: int,
     records: Sequence[Record],
     group_pks: Mapping[str, int],
-    now: dt.datetime,
+    read_at: dt.datetime,
     stats: Stats,
+    touch: bool,
 ) -> _Kept:
     stats.seen["nodes"] = len(records)
     fetched = [(rows.node_values(r, group_pks), r) for r in records]
-    diff = compare(stored_rows(Node, Q(cluster_id=cluster_id), _NODE_COMPARED), fetched, _NODE_COMPARED)
-    write(Node, cluster_id, diff, _NODE_COMPARED, now, stats, "nodes", delete=False)
+    stored = stored_rows(Node, Q(cluster_id=cluster_id), _NODE_COMPARED)
+    diff = compare(stored, fetched, _NODE_COMPARED, read_at)
+    write(Node, cluster_id, diff, _NODE_COMPARED, read_at, stats, "nodes", delete=False, touch=touch)
     return _Kept.of(diff, fetched)
 
 
@@ -230,16 +207,16 @@ def _instances(
     snap: Snapshot,
     node_pks: Mapping[str, int],
     network_pks: Mapping[str, int],
-    now: dt.datetime,
+    read_at: dt.datetime,
     stats: Stats,
 ) -> None:
-    records = snap.instances
+    records = [r for r in snap.instances if r["name"] not in snap.deleted_since]
     fetched = [(rows.instance_values(r, node_pks), r) for r in records]
     stand_ins: set[int] = set()  # id() of the marker records that stand in for an instance's full record
     if snap.instance_markers is not None:
         full = {v["name"] for v, _ in fetched}
         for rec in snap.instance_markers:
-            if rec["name"] not in full:
+            if rec["name"] not in full and rec["name"] not in snap.deleted_since:
                 stand_ins.add(id(rec))
                 fetched.append((rows.instance_marker_values(rec, node_pks), rec))
     where = Q(cluster_id=cluster_id)
@@ -249,28 +226,34 @@ def _instances(
         where &= Q(name__in=names) | Q(uuid__in=uuids)
     else:
         stats.seen["instances"] = len(fetched)
-    diff = compare(stored_rows(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED)
+    diff = compare(stored_rows(Instance, where, _INSTANCE_COMPARED), fetched, _INSTANCE_COMPARED, read_at)
     if stand_ins:
         # An instance whose markers moved after the first step, or that appeared then, has no full record
         # yet: its row stays as it is (and is not vanished) until the next pass fetches one.
         diff.created = [(v, rec) for v, rec in diff.created if id(rec) not in stand_ins]
         diff.changed = [(pk, v, rec) for pk, v, rec in diff.changed if id(rec) not in stand_ins]
-    if snap.instance_scope is not None:
+    if snap.instance_scope is not None and diff.vanished:
         # A partial pass only knows about the names it asked for: a row it matched by uuid alone is kept.
-        diff.vanished = [
-            pk
-            for pk, name in Instance.objects.filter(pk__in=diff.vanished).values_list("pk", "name")
-            if name in snap.instance_scope
-        ]
-    if snap.read_from is not None and diff.vanished:
-        diff.vanished = list(
-            Instance.objects.filter(pk__in=diff.vanished, synced_at__lt=snap.read_from).values_list(
-                "pk", flat=True
+        vanished = dict(
+            Instance.objects.filter(pk__in=diff.vanished, name__in=snap.instance_scope).values_list(
+                "pk", "name"
             )
         )
+        diff.vanished = list(vanished)
+        stats.gone.update(vanished.values())
     # Instances keep no copy of the RAPI record: tens of thousands of them would cost more to write than
     # everything else the sync does. Nodes, groups and networks, a few dozen per cluster, keep theirs.
-    written = write(Instance, cluster_id, diff, _INSTANCE_COMPARED, now, stats, "instances", keep_raw=False)
+    written = write(
+        Instance,
+        cluster_id,
+        diff,
+        _INSTANCE_COMPARED,
+        read_at,
+        stats,
+        "instances",
+        keep_raw=False,
+        touch=snap.instance_scope is not None,
+    )
     if written:
         _instance_dependents(written, node_pks, network_pks, stats)
 
@@ -308,55 +291,3 @@ def _instance_dependents(
         fresh=frozenset(i.pk for i in instances if i.new),
     )
     stats.count("owners", created=report.added, deleted=report.removed)
-
-
-# Jobs -------------------------------------------------------------------------------------------------------
-
-
-def _jobs(cluster_id: int, records: Sequence[Record], now: dt.datetime, stats: Stats) -> None:
-    """Record jobs seen on the cluster: new ones are created, unfinished ones advanced, final ones left."""
-    if not records:
-        return
-    by_id = {int(r["id"]): r for r in records if r.get("id") is not None and r.get("status")}
-    known = {job.job_id: job for job in Job.objects.filter(cluster_id=cluster_id, job_id__in=list(by_id))}
-    new: list[Job] = []
-    changed: list[Job] = []
-    fields: set[str] = set()
-    for job_id, rec in by_id.items():
-        job = known.get(job_id)
-        if job is None:
-            job = Job(cluster_id=cluster_id, job_id=job_id)
-            apply_job_info(job, rec)
-            new.append(job)
-            continue
-        updated = apply_job_info(job, rec)
-        if updated:
-            job.updated_at = now  # bulk_update does not apply auto_now
-            changed.append(job)
-            fields.update(updated)
-    Job.objects.bulk_create(new, batch_size=bulk.BATCH)
-    if changed:
-        Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=bulk.BATCH)
-    stats.count("jobs", created=len(new), updated=len(changed))
-
-
-def job_info(job: Any) -> dict[str, Any]:
-    """A `fleet.rapi.models.Job` in the shape `fleet.jobs.lifecycle.apply_job_info` reads (RAPI's own)."""
-
-    def ts(value: float | None) -> list[int] | None:
-        if value is None:
-            return None
-        seconds = int(value)
-        return [seconds, round((value - seconds) * 1e6)]
-
-    return {
-        "status": job.status,
-        "summary": job.summary,
-        "ops": job.ops,
-        "opstatus": job.opstatus,
-        "opresult": job.opresult,
-        "oplog": [[[e.serial, ts(e.timestamp), e.kind, e.message] for e in log] for log in job.oplog],
-        "received_ts": ts(job.received_ts),
-        "start_ts": ts(job.start_ts),
-        "end_ts": ts(job.end_ts),
-    }

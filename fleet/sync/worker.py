@@ -6,8 +6,9 @@ gave up, or that were removed or marked offline. A job Fleet submits is followed
 soon as the process that recorded it announces it (PostgreSQL's LISTEN/NOTIFY); every second the worker
 also looks for unfinished Job rows of its clusters, which finds the jobs of a restart, those recorded
 without an announcement (SQLite, a job Ganeti submitted as a child) and those announced while the
-listener was reconnecting. ``Worker.run_once()`` does one full pass of every cluster, then
-follows the unfinished jobs to their end and resyncs what they touched: deterministic, for tests and cron.
+listener was reconnecting. A loop that died (a bug) is logged with its traceback and started again.
+``Worker.run_once()`` does one full pass and one poll of the job queue of every cluster, then follows the
+unfinished jobs to their end and resyncs what they touched: deterministic, for tests and cron.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Worker:
                 for cid in sorted(claim.held)
             }
             await asyncio.gather(*(loop.full_pass() for loop in loops.values()))
+            await asyncio.gather(*(loop.poll_jobs() for loop in loops.values() if loop.clients.current))
             await self._analyze_after_many_writes(loops.values())
             for cluster_id, job_id in await self.db.run(follower.pending_jobs, list(loops)):
                 loops[cluster_id].follow(job_id)
@@ -124,6 +126,11 @@ class Worker:
             return
         gone = [cid for cid in self.loops if cid not in claim.held or cid in claim.surplus]
         await self._stop_loops(gone)
+        for cluster_id, task in list(self._tasks.items()):
+            if task.done():  # only a bug ends a loop before it is stopped
+                error = None if task.cancelled() else task.exception()
+                log.error("the loop of cluster %d died; starting it again", cluster_id, exc_info=error)
+                del self._tasks[cluster_id], self.loops[cluster_id]
         if claim.surplus:
             await asyncio.to_thread(self.leases.release, claim.surplus)
         for cluster_id in sorted(claim.held - claim.surplus):

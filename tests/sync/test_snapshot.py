@@ -99,12 +99,11 @@ def test_applying_an_unchanged_snapshot_runs_no_write_statement(sim: Simulated) 
     run_once()
     cluster = Cluster.objects.get(name=sim.targets[0].name)
 
-    cursor = snapshot.job_cursor(cluster.pk)
     connection_settings = Connection.of(cluster)
 
     async def fetch() -> snapshot.Snapshot:
         async with connection_settings.async_client() as client:
-            fetched = await fetch_full(client, cursor)
+            fetched = await fetch_full(client)
         return fetched.parse()
 
     snap = asyncio.run(fetch())
@@ -123,11 +122,10 @@ def test_a_full_pass_keeps_an_instance_a_job_resync_wrote_after_the_pass_began_r
     run_once()
     cluster = Cluster.objects.get(name=sim.targets[0].name)
     connection_settings = Connection.of(cluster)
-    cursor = snapshot.job_cursor(cluster.pk)
 
     async def fetch() -> snapshot.Snapshot:
         async with connection_settings.async_client() as client:
-            fetched = await fetch_full(client, cursor, markers=False)
+            fetched = await fetch_full(client, markers=False)
         return fetched.parse()
 
     read_from = timezone.now()
@@ -137,9 +135,9 @@ def test_a_full_pass_keeps_an_instance_a_job_resync_wrote_after_the_pass_began_r
     Instance.objects.filter(pk=newcomer.pk).update(synced_at=timezone.now())  # as the job's resync writes it
     lacking = replace(full, instances=[r for r in full.instances if r["name"] != newcomer.name])
 
-    stats = snapshot.apply(cluster.pk, replace(lacking, read_from=read_from), timezone.now())
+    stats = snapshot.apply(cluster.pk, lacking, read_from)
     assert Instance.objects.filter(pk=newcomer.pk).exists() and "instances" not in stats.deleted
-    stats = snapshot.apply(cluster.pk, lacking, timezone.now())
+    stats = snapshot.apply(cluster.pk, lacking, timezone.now())  # a read that began after the resync
     assert not Instance.objects.filter(pk=newcomer.pk).exists() and stats.deleted["instances"] == 1
 
 
@@ -188,11 +186,9 @@ def test_a_pass_reads_in_full_only_the_instances_whose_markers_moved(sim: Simula
     connection_settings = Connection.of(cluster)
 
     def markers() -> list[Record]:
-        cursor = snapshot.job_cursor(cluster.pk)
-
         async def fetch() -> snapshot.Snapshot:
             async with connection_settings.async_client() as client:
-                fetched = await fetch_full(client, cursor)
+                fetched = await fetch_full(client)
             return fetched.parse()
 
         snap = asyncio.run(fetch())

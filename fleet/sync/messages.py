@@ -1,0 +1,81 @@
+"""What a cluster loop's inbox carries: the results of reads, and what followers saw.
+
+Reads (a full pass, a poll of the job queue, a read of what a job touched) and followers run beside the
+loop and post one of these when they are done; only the loop writes what they carry, one message at a
+time (``fleet.sync.loop``). Each read says when it began (``read_at``): its rows are written only where no
+newer read wrote them, so that messages may be handled in any order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fleet.rapi import Job as RapiJob
+from fleet.sync.fetch import Fetched, FetchedJobs
+from fleet.sync.snapshot import Snapshot
+
+__all__ = ["JobEnded", "JobGone", "JobsRead", "Message", "NamesRead", "PassFailed", "PassRead", "ReadFailed"]
+
+
+@dataclass(frozen=True)
+class PassRead:
+    """A full pass's reads: ``first`` is the parsed first step and ``details`` the instance records that
+    followed, or ``first`` holds every answer of a one-step pass (and ``details`` is None)."""
+
+    read_at: dt.datetime
+    first: Snapshot | Fetched
+    details: Fetched | None
+    latency: float
+    timeout: float
+
+
+@dataclass(frozen=True)
+class PassFailed:
+    """A full pass could not read the cluster (or Fleet failed while reading it)."""
+
+    read_at: dt.datetime
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class JobsRead:
+    """A poll of the job queue."""
+
+    read_at: dt.datetime
+    fetched: FetchedJobs
+
+
+@dataclass(frozen=True)
+class NamesRead:
+    """The instances a finished job touched (and every node, group and network), read once it had ended."""
+
+    read_at: dt.datetime
+    names: frozenset[str]
+    fetched: Fetched
+
+
+@dataclass(frozen=True)
+class ReadFailed:
+    """A poll or a read of touched instances failed: a full pass covers what it missed."""
+
+    what: str
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class JobEnded:
+    """A follower saw its job end."""
+
+    job: RapiJob
+
+
+@dataclass(frozen=True)
+class JobGone:
+    """The cluster does not know a followed job (any more)."""
+
+    job_id: int
+    message: str
+
+
+Message = PassRead | PassFailed | JobsRead | NamesRead | ReadFailed | JobEnded | JobGone
