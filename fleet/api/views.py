@@ -99,8 +99,10 @@ class NetworkViewSet(RestrictedViewSet):
 class JobViewSet(RestrictedViewSet):
     """Ganeti jobs: those on your instances or that you asked for; all for helpdesk and admins."""
 
-    queryset = Job.objects.select_related("cluster", "instance", "requester").order_by(
-        "-received_at", "-job_id", "-pk"
+    queryset = (
+        Job.objects.select_related("cluster", "instance", "requester")
+        .prefetch_related("targets")
+        .order_by("-received_at", "-job_id", "-pk")
     )
     serializer_class = JobSerializer
     filterset_class = JobFilterSet

@@ -9,17 +9,23 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 
 from fleet.inventory.filtersets import ChoicesFilter, FigureFilter, NamesFilter, SortFilter, TextFilter
-from fleet.jobs.models import Job, JobStatus
+from fleet.jobs.models import Job, JobStatus, JobTarget
+from fleet.jobs.targets import TargetKind
 
 
 class JobFilterSet(filters.FilterSet):
-    """Jobs across clusters: by cluster, status, instance, requester; search in the summary and reason."""
+    """Jobs across clusters: by cluster, status, the objects they act on (by the names their opcodes give,
+    so that a job stays found after its instance was renamed or destroyed), requester; search in the summary
+    and reason."""
 
     q = TextFilter(method="search", label="Search summary, opcode, reason or instance")
     cluster = NamesFilter(field_name="cluster__name", label="Cluster")
     status = ChoicesFilter(choices=JobStatus.choices, distinct=False, label="Status")
     job_id = FigureFilter(field_name="job_id", lookup_expr="exact", label="Ganeti job id")
-    instance = NamesFilter(field_name="instance__name", label="Instance")
+    instance = NamesFilter(field_name=TargetKind.INSTANCE, method="acting_on", label="Instance")
+    node = NamesFilter(field_name=TargetKind.NODE, method="acting_on", label="Node")
+    group = NamesFilter(field_name=TargetKind.GROUP, method="acting_on", label="Node group")
+    network = NamesFilter(field_name=TargetKind.NETWORK, method="acting_on", label="Network")
     requester = NamesFilter(field_name="requester__username", label="Requested by")
     sort = SortFilter(
         fields=(
@@ -33,6 +39,12 @@ class JobFilterSet(filters.FilterSet):
     class Meta:
         model = Job
         fields: list[str] = []
+
+    def acting_on(self, qs: QuerySet[Job], kind: str, value: list[str]) -> QuerySet[Job]:
+        if not value:
+            return qs
+        targets = JobTarget.objects.filter(kind=kind, name__in=value)
+        return qs.filter(pk__in=targets.values("job_id"))
 
     def search(self, qs: QuerySet[Job], name: str, value: str) -> QuerySet[Job]:
         if not value:

@@ -32,6 +32,13 @@ class JobQuerySet(models.QuerySet["Job"]):
         """Jobs the follower still has to drive to their end."""
         return self.exclude(status__in=FINAL_STATUSES)
 
+    def on_instance(self, instance: Instance) -> JobQuerySet:
+        """Jobs on ``instance``, whoever started them: tied to its row, or naming it in their opcodes."""
+        named = JobTarget.objects.filter(
+            cluster_id=instance.cluster_id, kind=TargetKind.INSTANCE, name=instance.name
+        )
+        return self.filter(models.Q(instance=instance) | models.Q(pk__in=named.values("job_id")))
+
 
 class Job(models.Model):
     """A Ganeti job: its id on its cluster, its opcodes and status, its times, its log, and its outcome.

@@ -49,6 +49,7 @@ class Runtime:
     port: int
     failover_host: str
     extra: dict[str, Any] = field(default_factory=dict)
+    requests: int = 0  # RAPI requests received, for measuring what a client costs the cluster
 
 
 @dataclass

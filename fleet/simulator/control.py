@@ -34,6 +34,7 @@ def _describe(rt: Runtime) -> dict[str, Any]:
         "faults": rt.faults.as_dict(),
         "jobs": len(rt.queue.jobs),
         "instances": len(rt.cluster.instances),
+        "requests": rt.requests,
     }
 
 

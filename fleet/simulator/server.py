@@ -146,6 +146,7 @@ class Simulator:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         rt: Runtime = request.app["rt"]
+        rt.requests += 1
         faults = rt.faults
         if faults.blackhole:
             await asyncio.Event().wait()

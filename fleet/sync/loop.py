@@ -249,11 +249,13 @@ class ClusterLoop:
 
     async def read_names(self, names: Collection[str]) -> NamesRead | ReadFailed:
         """The named instances (and every node, group and network), read now, not yet written."""
-        client = self.clients.current
         read_at = self.now()
-        if client is None:
-            return ReadFailed(", ".join(sorted(names)), RuntimeError("no connection yet"))
         try:
+            if self.clients.current is None:
+                await self._connect()
+            client = self.clients.current
+            if client is None:
+                raise _Offline("the cluster is offline")
             with self.clients.using(client):
                 return NamesRead(read_at, frozenset(names), await fetch_partial(client, names))
         except Exception as exc:
@@ -267,8 +269,11 @@ class ClusterLoop:
             await self._handle(message)
         except Exception as exc:  # the database failed, or a bug of Fleet's: not the cluster's health
             log.exception("%s: cannot write %s", self.name, type(message).__name__)
-            self.last_outcome = health.Outcome(self.now(), self.now(), error=health.describe(exc))
             self._next_full = max(self._next_full, self.clock() + self._delay(self.failures + 1))
+            if isinstance(message, PassRead):
+                self.last_outcome = health.Outcome(message.read_at, self.now(), error=health.describe(exc))
+                with contextlib.suppress(Exception):  # the database may be what failed
+                    await self.db.run(health.record_internal, self.cluster_id, self.last_outcome)
         if isinstance(message, JobsRead) or (isinstance(message, ReadFailed) and message.what == JOB_QUEUE):
             self._next_poll = self.clock() + self._delay(self._poll_failures, self.settings.job_poll)
 

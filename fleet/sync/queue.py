@@ -37,9 +37,7 @@ class Cursor:
 
     def advance(self, seen: Iterable[int], unfinished: Iterable[int], ended: Iterable[int]) -> None:
         """Take in what a poll or a follower saw."""
-        seen = list(seen)
-        if seen:
-            self.last_id = max(seen if self.last_id is None else [self.last_id, *seen])
+        self.last_id = max([self.last_id or 0, *seen])  # Ganeti's job ids start at 1
         self.unfinished |= set(unfinished)
         self.unfinished -= set(ended)
 

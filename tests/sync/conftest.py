@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.db import OperationalError
 
 from fleet.inventory.models import Cluster
 from fleet.sync.leases import for_database
@@ -126,3 +128,48 @@ def wait_for_text(path: Path, text: str, timeout: float = 30.0) -> None:
     while text not in (path.read_text() if path.exists() else ""):
         assert time.monotonic() < deadline, f"{text!r} not in {path.read_text()}"
         time.sleep(0.1)
+
+
+class Running:
+    """A Worker running in a thread with its own event loop."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.worker = Worker(settings, for_database())
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.worker.run(),))
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.worker.stop)
+        self.thread.join(timeout=30)
+        self.loop.close()
+
+
+@pytest.fixture
+def running_worker() -> Iterator[Callable[[WorkerSettings], Running]]:
+    started: list[Running] = []
+
+    def start(settings: WorkerSettings) -> Running:
+        running = Running(settings)
+        running.thread.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> float:
+    """Poll until true. (Reads may meet SQLite's table locks of the shared in-memory test database while
+    the worker writes: they are retried.)"""
+    started = time.monotonic()
+    while True:
+        try:
+            if predicate():
+                break
+        except OperationalError:
+            pass
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+    return time.monotonic() - started

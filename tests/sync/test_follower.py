@@ -3,70 +3,21 @@ resynced at once, long before the next full pass."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 from fleet.inventory.models import Cluster, Instance
 from fleet.jobs import lifecycle
 from fleet.jobs.models import Job
 from fleet.rapi import Credentials, Pin, RapiClient, instances
-from fleet.sync.leases import for_database
 from fleet.sync.loop import LoopSettings
-from fleet.sync.worker import Worker, WorkerSettings
+from fleet.sync.worker import WorkerSettings
 from tests.conftest import Simulated
-from tests.sync.conftest import register
+from tests.sync.conftest import Running, register, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Running:
-    """A Worker running in a thread with its own event loop."""
-
-    def __init__(self, settings: WorkerSettings) -> None:
-        self.worker = Worker(settings, for_database())
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.worker.run(),))
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.worker.stop)
-        self.thread.join(timeout=30)
-        self.loop.close()
-
-
-@pytest.fixture
-def running_worker() -> Iterator[Callable[[WorkerSettings], Running]]:
-    started: list[Running] = []
-
-    def start(settings: WorkerSettings) -> Running:
-        running = Running(settings)
-        running.thread.start()
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> float:
-    """Poll until true. (Reads may meet SQLite's table locks of the shared in-memory test database while
-    the worker writes: they are retried.)"""
-    started = time.monotonic()
-    while True:
-        try:
-            if predicate():
-                break
-        except OperationalError:
-            pass
-        if time.monotonic() - started > timeout:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def shut_down_through_fleet(

@@ -147,5 +147,5 @@ class InstanceDetail(DetailPage):
         return {"cluster__name": kwargs["cluster"], "name": kwargs["name"]}
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
-        jobs = policy.restrict(Job.objects.filter(instance=obj), self.request.user, policy.VIEW)
+        jobs = policy.restrict(Job.objects.on_instance(obj), self.request.user, policy.VIEW)
         return {"badges": badges(obj.tags), "jobs": jobs.select_related("cluster")[:20]}
