@@ -94,6 +94,12 @@ def _run(config: Config) -> None:
     help="Seconds after which finished jobs are archived.",
 )
 @click.option(
+    "--history",
+    "history_days",
+    type=click.FloatRange(min=0),
+    help="Days of past jobs in each queue (default: 3 for the grnet and large profiles, 0 for tiny).",
+)
+@click.option(
     "--users",
     "users_file",
     type=click.Path(exists=True, dir_okay=False),
@@ -129,6 +135,7 @@ def simulate(ctx: click.Context, **opts: Any) -> None:
         control_port=opts["control_port"],
         time_scale=opts["time_scale"],
         archive_age=opts["archive_age"],
+        history_days=opts["history_days"],
         users_file=opts["users_file"],
         require_auth=opts["require_authentication"],
         faults=faults,

@@ -60,6 +60,13 @@ class JobQueue:
         self._changed: dict[int, asyncio.Event] = {}
         self._cancel_requested: set[int] = set()
 
+    def load(self, jobs: list[dict[str, Any]]) -> None:
+        """Take in finished jobs of the past (``fleet.simulator.history``); new ones get later ids."""
+        for job in jobs:
+            self.jobs[job["id"]] = job
+            self._changed[job["id"]] = asyncio.Event()
+        self.next_id = max([self.next_id - 1, *self.jobs]) + 1
+
     # -- submission and scheduling -------------------------------------------------------------------------
 
     def submit(self, ops: list[dict[str, Any]]) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fleet.simulator import history
 from fleet.simulator.auth import UsersFile, write_users_file
 from fleet.simulator.base import Runtime
 from fleet.simulator.faults import Faults
@@ -36,6 +38,7 @@ class Config:
     control_port: int | None = None
     time_scale: float = 1.0
     archive_age: float = 6 * 3600.0
+    history_days: float | None = None  # days of past jobs per queue; None: the profile's default
     users_file: str | None = None
     require_auth: bool = False
     faults: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -55,11 +58,18 @@ def build(config: Config) -> tuple[Simulator, dict[str, Any]]:
         wpw, rpw = write_users_file(users_path, WRITER, READER)
         credentials = {"username": WRITER, "password": wpw, "reader": READER, "reader_password": rpw}
     runtimes = []
+    days = config.history_days
+    if days is None:
+        days = history.DEFAULT_DAYS.get(config.profile, 0.0)
     for n, cluster in enumerate(clusters, start=1):
         faults = Faults()
+        queue = JobQueue(cluster, faults, config.time_scale, config.archive_age)
+        if days:
+            rng = random.Random(f"history:{cluster.name}:{config.seed}")
+            queue.load(history.seed_history(cluster, rng, config.archive_age, days))
         rt = Runtime(
             cluster,
-            JobQueue(cluster, faults, config.time_scale, config.archive_age),
+            queue,
             faults,
             config.address_template.format(n=n),
             config.port,
