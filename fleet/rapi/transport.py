@@ -147,10 +147,10 @@ class Endpoint:
 # TLS --------------------------------------------------------------------------------------------------------
 
 
-class _PinnedContext(ssl.SSLContext):
-    """An SSL context that carries the pinned fingerprint to the sockets it makes."""
-
-    pin: str
+# The pinned fingerprint rides on a plain SSLContext as an attribute, not on a subclass: anyio creates the TLS
+# objects of any other context type in a worker thread, a thread hop on every connection (and Ganeti's RAPI
+# closes the connection after every request).
+_PIN = "fleet_pin"
 
 
 class PinMismatchError(ssl.SSLCertVerificationError):
@@ -164,11 +164,12 @@ class PinMismatchError(ssl.SSLCertVerificationError):
 
 
 def _check_pin(context: ssl.SSLContext, der: bytes | None) -> None:
-    if not isinstance(context, _PinnedContext):
+    pin = getattr(context, _PIN, None)
+    if not isinstance(pin, str):
         raise PinMismatchError("?", None)
     actual = hashlib.sha256(der).hexdigest() if der else None
-    if actual is None or not hmac.compare_digest(actual, context.pin):
-        raise PinMismatchError(context.pin, actual)
+    if actual is None or not hmac.compare_digest(actual, pin):
+        raise PinMismatchError(pin, actual)
 
 
 class _PinnedSSLSocket(ssl.SSLSocket):
@@ -211,7 +212,7 @@ class _PinnedSSLObject(ssl.SSLObject):
 
     def write(self, data: Any) -> int:
         if not self._pin_checked:
-            raise PinMismatchError(getattr(self.context, "pin", "?"), None)
+            raise PinMismatchError(getattr(self.context, _PIN, "?"), None)
         return super().write(data)
 
 
@@ -219,8 +220,8 @@ def ssl_context(trust: Trust) -> ssl.SSLContext:
     """The SSL context for a trust setting: a pinned certificate or a CA file. TLS 1.2 at least."""
     ctx: ssl.SSLContext
     if isinstance(trust, Pin):
-        pinned = _PinnedContext(ssl.PROTOCOL_TLS_CLIENT)
-        pinned.pin = trust.sha256
+        pinned = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        setattr(pinned, _PIN, trust.sha256)
         pinned.check_hostname = False
         pinned.verify_mode = ssl.CERT_NONE  # the pin check in the handshake replaces chain verification
         pinned.sslsocket_class = _PinnedSSLSocket

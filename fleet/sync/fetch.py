@@ -55,6 +55,7 @@ REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resour
 NAMES_PER_REQUEST = 100  # instances asked for by name in one query2 request
 FETCH_ALL_ABOVE = 500  # more changed instances than this (or than half): the loop asks for every instance
 _JOBS: tuple[Resource, tuple[str, ...]] = ("job", fields.JOB_FIELDS)
+_SMALL = 4096  # bytes: an answer this short is parsed on the event loop to see whether it lists any job
 _MAX_LISTED_JOBS = 50  # beyond this many unfinished jobs, ask for every job from the oldest of them
 _parsing = threading.Lock()
 """One parse at a time, whatever the number of database threads: parsing holds the GIL, so two at once
@@ -102,6 +103,11 @@ class FetchedJobs:
     call: Call[QueryResult]
     answer: Response
     latency: float
+
+    @property
+    def empty(self) -> bool:
+        """Whether the answer lists no job (a cluster at rest): checked without parsing it all."""
+        return len(self.answer.content) < _SMALL and not self.call.result(self.answer).rows
 
     def records(self) -> list[dict[str, Any]]:
         """The job records (CPU work when many: run it off the event loop)."""

@@ -284,6 +284,11 @@ class ClusterLoop:
             await self._pass_failed(message)
         elif isinstance(message, JobsRead):
             first = self._cursor is None or self._cursor.last_id is None
+            if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
+                self._poll_failures = 0
+                if self._cursor is not None:
+                    self._cursor.advance((), (), ())
+                return
             recorded = await self.db.urgent(_jobs_step, self.cluster_id, message)
             self._poll_failures = 0
             assert self._cursor is not None
