@@ -74,7 +74,8 @@ def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, se
     """Parse a full pass's first answers; return them and the names of the instances that changed."""
     snap = fetched.parse()
     assert snap.instance_markers is not None
-    return snap, snapshot.changed_instances(cluster_id, snap.instance_markers)
+    plan = snapshot.plan_instances(cluster_id, snap.instance_markers)
+    return replace(snap, instances_at_rest=plan.at_rest), plan.changed
 
 
 def _full_step(cluster_id: int, read: PassRead, deleted_since: frozenset[str]) -> snapshot.Stats:
@@ -140,6 +141,7 @@ class ClusterLoop:
         self._full_wanted = False  # a job changed more than instances, or a read failed: a pass at once
         self._next_poll = -math.inf
         self._poll_failures = 0
+        self._write_failures = 0
         self._passing = False  # a full pass is being read
         self._polling = False
 
@@ -267,9 +269,13 @@ class ClusterLoop:
         """Write what ``message`` carries; a failure to write is logged and backed off, never raised."""
         try:
             await self._handle(message)
+            self._write_failures = 0
         except Exception as exc:  # the database failed, or a bug of Fleet's: not the cluster's health
             log.exception("%s: cannot write %s", self.name, type(message).__name__)
-            self._next_full = max(self._next_full, self.clock() + self._delay(self.failures + 1))
+            # What was read is lost: a full pass reads it again, soon but later each time this fails.
+            self._write_failures += 1
+            retry = self.clock() + self._delay(self._write_failures, self.settings.job_poll)
+            self._next_full = min(self._next_full, retry)
             if isinstance(message, PassRead):
                 self.last_outcome = health.Outcome(message.read_at, self.now(), error=health.describe(exc))
                 with contextlib.suppress(Exception):  # the database may be what failed

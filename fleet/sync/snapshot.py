@@ -3,7 +3,7 @@
 A :class:`Snapshot` is what one pass fetched: all groups, nodes and networks, and either every instance (a
 full pass) or the instances a finished job touched (a partial pass), plus the jobs Ganeti reports. A full
 pass reads instances in two steps (``fleet.sync.fetch``): the markers and live fields of every instance,
-compared with the stored rows by :func:`changed_instances`, then the full records of those that changed.
+compared with the stored rows by :func:`plan_instances`, then the full records of those that changed.
 :func:`apply` writes it in one transaction: rows whose change markers (``serial_no``, ``mtime``) and live
 columns match the stored ones are not touched, changed rows are written with ``bulk_update``, new ones with
 ``fleet.sync.bulk`` (COPY on PostgreSQL), and rows of objects that vanished are deleted (``fleet.sync.diff``
@@ -30,7 +30,7 @@ from fleet.sync import bulk, collector, rows
 from fleet.sync.diff import Diff, Stats, Written, chunks, compare, delete_rows, row_key, stored_rows, write
 from fleet.sync.rows import Record
 
-__all__ = ["Snapshot", "Stats", "apply", "changed_instances", "has_instances"]
+__all__ = ["InstancePlan", "Snapshot", "Stats", "apply", "has_instances", "plan_instances"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class Snapshot:
     fetched, so any other is gone), or the names a partial pass asked for. ``instance_markers``, when not
     None, holds every instance's marker record (a full pass in two steps): ``instances`` then holds the full
     records of some of them, and an instance without one is only compared by its markers and live
-    columns (it is created or rewritten only from a full record). ``deleted_since`` names instances that a
+    columns (it is created or rewritten only from a full record); with ``instances_at_rest`` the first step
+    found them all as stored, and they are not compared again. ``deleted_since`` names instances that a
     newer read found gone: this one's records of them are older, and do not bring them back."""
 
     info: Mapping[str, Any] | None
@@ -49,6 +50,7 @@ class Snapshot:
     instances: Sequence[Record]
     instance_scope: frozenset[str] | None = None
     instance_markers: Sequence[Record] | None = None
+    instances_at_rest: bool = False
     deleted_since: frozenset[str] = frozenset()
 
 
@@ -57,22 +59,34 @@ def has_instances(cluster_id: int) -> bool:
     return Instance.objects.filter(cluster_id=cluster_id).exists()
 
 
-def changed_instances(cluster_id: int, markers: Iterable[Record]) -> set[str]:
-    """The names of the instances whose full records a pass needs: those without a row, and those whose
-    name or change markers differ from their row's."""
+@dataclass(frozen=True)
+class InstancePlan:
+    """What a full pass's first step found of the instances: the names whose full records it needs (new, or
+    markers moved), and whether every instance is exactly as stored (the same set, markers and live columns),
+    so that the write has nothing to compare."""
+
+    changed: set[str]
+    at_rest: bool
+
+
+def plan_instances(cluster_id: int, markers: Iterable[Record]) -> InstancePlan:
+    """Compare every instance's marker record with the stored rows (see :class:`InstancePlan`)."""
     stored = {
-        row_key(uuid, name): (name, serial_no, mtime)
-        for uuid, name, serial_no, mtime in Instance.objects.filter(cluster_id=cluster_id).values_list(
-            "uuid", "name", "serial_no", "mtime"
+        row_key(uuid, name): (name, serial_no, mtime, *live)
+        for uuid, name, serial_no, mtime, *live in Instance.objects.filter(cluster_id=cluster_id).values_list(
+            "uuid", "name", "serial_no", "mtime", *rows.INSTANCE_LIVE, "primary_node__name"
         )
     }
     changed = set()
+    same = 0
     for rec in markers:
         values = rows.instance_marker_values(rec, {})
         row = stored.get(row_key(values["uuid"], values["name"]))
-        if row != (values["name"], values["serial_no"], values["mtime"]):
+        if row is None or row[:3] != (values["name"], values["serial_no"], values["mtime"]):
             changed.add(values["name"])
-    return changed
+        elif row[3:] == (*(values[c] for c in rows.INSTANCE_LIVE), rec.get("pnode")):
+            same += 1
+    return InstancePlan(changed, at_rest=not changed and same == len(stored))
 
 
 def apply(cluster_id: int, snap: Snapshot, read_at: dt.datetime) -> Stats:
@@ -210,6 +224,9 @@ def _instances(
     read_at: dt.datetime,
     stats: Stats,
 ) -> None:
+    if snap.instances_at_rest and snap.instance_markers is not None:
+        stats.seen["instances"] = len(snap.instance_markers)  # as stored when read: nothing to write
+        return
     records = [r for r in snap.instances if r["name"] not in snap.deleted_since]
     fetched = [(rows.instance_values(r, node_pks), r) for r in records]
     stand_ins: set[int] = set()  # id() of the marker records that stand in for an instance's full record

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fleet.inventory.models import Cluster, Instance, Network, Nic, Node, NodeGroup
 from fleet.jobs.models import Job
-from fleet.rapi import Credentials, Pin, RapiClient, instances, query
+from fleet.rapi import Credentials, Pin, RapiClient, instances, nodes, qfilter, query
 from fleet.rapi.fields import SHOWN_HVPARAMS
 from fleet.sync import bulk, collector, rows, snapshot
 from fleet.sync.connect import Connection
@@ -195,10 +195,10 @@ def test_a_pass_reads_in_full_only_the_instances_whose_markers_moved(sim: Simula
         assert snap.instance_markers is not None and not snap.instances
         return list(snap.instance_markers)
 
-    assert snapshot.changed_instances(cluster.pk, markers()) == set()
+    assert snapshot.plan_instances(cluster.pk, markers()) == snapshot.InstancePlan(set(), at_rest=True)
     with rapi(sim) as client:
         client.wait_for_job(client.call(instances.add_tags(tagged.name, ["outside:change"])))
-    assert snapshot.changed_instances(cluster.pk, markers()) == {tagged.name}
+    assert snapshot.plan_instances(cluster.pk, markers()) == snapshot.InstancePlan({tagged.name}, False)
     run_once()
     tagged.refresh_from_db()
     assert "outside:change" in tagged.tags
@@ -323,3 +323,26 @@ def test_a_first_sync_leaves_the_planner_statistics_of_what_it_wrote(
     run_once()
     written = Instance.objects.count()
     assert written == ANALYZE_AFTER and estimated_instances() == written
+
+
+def test_a_pass_sees_what_changes_without_a_marker_moving(sim: Simulated) -> None:
+    """A node set offline changes the status of its instances but not their serial_no: the first step sees
+    the cluster is not at rest, and the write brings the new status in."""
+    run_once()
+    cluster = Cluster.objects.get(name=sim.targets[0].name)
+    instance = (
+        Instance.objects.filter(cluster=cluster, status="running")
+        .exclude(primary_node__role="M")
+        .select_related("primary_node")
+        .first()
+    )
+    assert instance is not None and instance.primary_node is not None
+    serial = instance.serial_no
+    with rapi(sim) as client:
+        client.wait_for_job(client.call(nodes.modify(instance.primary_node.name, offline=True, force=True)))
+        now = client.call(query.run("instance", ["status", "serial_no"], qfilter.eq("name", instance.name)))
+    (live_status, live_serial) = (value for _, value in now.rows[0])
+    assert live_serial == serial and live_status != "running"
+    run_once()
+    instance.refresh_from_db()
+    assert instance.status == live_status
