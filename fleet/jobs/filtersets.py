@@ -44,7 +44,10 @@ class JobFilterSet(filters.FilterSet):
         if not value:
             return qs
         targets = JobTarget.objects.filter(kind=kind, name__in=value)
-        return qs.filter(pk__in=targets.values("job_id"))
+        named = Q(pk__in=targets.values("job_id"))
+        if kind == TargetKind.INSTANCE:  # a job Fleet submitted names its instance before it is tied
+            named |= Q(instance__name__in=value)
+        return qs.filter(named)
 
     def search(self, qs: QuerySet[Job], name: str, value: str) -> QuerySet[Job]:
         if not value:
