@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,10 @@ PRODUCTION = {
 }
 
 
-def _check_deploy(tmp_path: Path, **changes: object) -> subprocess.CompletedProcess[str]:
+def _check_deploy(tmp_path: Path, settings: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """`check --deploy` with ``settings`` as fleet.toml (and a data directory of the test's own)."""
     config = tmp_path / "fleet.toml"
-    settings = PRODUCTION | {"data_dir": str(tmp_path / "var")} | changes
+    settings = settings | {"data_dir": str(tmp_path / "var")}
     config.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items()))
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("FLEET_", "DJANGO_"))}
     return subprocess.run(
@@ -43,10 +45,21 @@ def _check_deploy(tmp_path: Path, **changes: object) -> subprocess.CompletedProc
 
 
 def test_check_deploy_is_clean_under_a_production_configuration(tmp_path: Path) -> None:
-    result = _check_deploy(tmp_path)
+    result = _check_deploy(tmp_path, PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_the_configuration_in_the_deployment_guide_is_clean(tmp_path: Path) -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "deploy.md").read_text()
+    example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
+    settings = tomllib.loads(example)
+    assert (settings["proxy_ssl_header"], settings["data_dir"]) == ("X-Forwarded-Proto", "/var/lib/fleet")
+    keys = {"secret_key": PRODUCTION["secret_key"], "credentials_key": PRODUCTION["credentials_key"]}
+    result = _check_deploy(tmp_path, settings | keys)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -62,7 +75,7 @@ def test_check_deploy_is_clean_under_a_production_configuration(tmp_path: Path) 
 def test_check_deploy_names_what_a_setting_turned_off(
     tmp_path: Path, changes: dict[str, object], warnings: list[str]
 ) -> None:
-    result = _check_deploy(tmp_path, **changes)
+    result = _check_deploy(tmp_path, PRODUCTION | changes)
     assert result.returncode == 1
     found = sorted(word.strip("():") for word in result.stderr.split() if word.startswith("(security."))
     assert found == warnings, result.stderr
