@@ -71,7 +71,7 @@ def load(environ: Mapping[str, str]) -> Config:
     """Read the file named by ``FLEET_CONFIG`` (if any) and the ``FLEET_*`` variables of ``environ``."""
     source = _Source(environ)
     data_dir = Path(source.get("data_dir") or "var")
-    return Config(
+    config = Config(
         secret_key=_secret_key(source),
         credentials_keys=_credentials_keys(source),
         database=_database(source, data_dir),
@@ -85,6 +85,8 @@ def load(environ: Mapping[str, str]) -> Config:
         log_level=_level(source, "log_level", source.get("log_level") or "INFO"),
         log_levels=_log_levels(source),
     )
+    source.refuse_unknown()
+    return config
 
 
 class _Source:
@@ -92,16 +94,28 @@ class _Source:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
+        self.asked: set[str] = set()
         self.file_values: dict[str, Any] = {}
         path = environ.get(CONFIG_FILE_VARIABLE)
         if path:
             self.file_values = _read_file(Path(path))
 
     def get(self, name: str) -> Any:
+        self.asked.add(name)
         variable = ENV_PREFIX + name.upper()
         if variable in self.environ:
             return self.environ[variable]
         return self.file_values.get(name)
+
+    def refuse_unknown(self) -> None:
+        """A key of the file that no setting reads is a typo, which would otherwise leave a default in force
+        unnoticed (``ssl_redirec = false``)."""
+        unknown = sorted(set(self.file_values) - self.asked)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{unknown[0]} (in {self.environ[CONFIG_FILE_VARIABLE]}) is not a Fleet setting "
+                "(fleet/conf/example.toml lists them)"
+            )
 
     def origin(self, name: str) -> str:
         """How to name the setting in an error: the variable, or the key and the file it came from."""

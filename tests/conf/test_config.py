@@ -123,6 +123,13 @@ def test_a_bad_file_setting_is_named_with_its_file(tmp_path: Path) -> None:
         load({"FLEET_CONFIG": str(path)})
 
 
+def test_a_misspelt_file_setting_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(f'secret_key = "{SECRET}"\ncredentials_key = "{KEY}"\nssl_redirec = false\n')
+    with pytest.raises(ImproperlyConfigured, match=rf"ssl_redirec \(in {path}\) is not a Fleet setting"):
+        load({"FLEET_CONFIG": str(path)})
+
+
 def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "fleet.toml"
     path.write_text("secret_key = \n")
