@@ -63,6 +63,9 @@ def configure(database_url: str, data_dir: Path) -> None:
             "FLEET_SECRET_KEY": "bench-only-secret-key-" + Fernet.generate_key().decode(),
             "FLEET_CREDENTIALS_KEY": Fernet.generate_key().decode(),
             "FLEET_DATA_DIR": str(data_dir),
+            # the benchmark's web server speaks plain http on loopback
+            "FLEET_SECURE_COOKIES": "false",
+            "FLEET_SSL_REDIRECT": "false",
             "DJANGO_SETTINGS_MODULE": "fleet.conf.settings",
         }
     )

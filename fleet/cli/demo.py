@@ -38,6 +38,8 @@ ADMIN = "admin"
 TAG_PREFIX = "fleet"  # the configuration's default, which the simulated fleets' owner tags use
 FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
 READY_TIMEOUT = 300.0
+# The demo serves plain http on this machine: cookies must travel without TLS, and nothing redirects to https.
+PLAIN_HTTP = {"FLEET_SECURE_COOKIES": "false", "FLEET_SSL_REDIRECT": "false"}
 
 
 class DemoError(click.ClickException):
@@ -163,6 +165,7 @@ class Demo:
         for name in [n for n in os.environ if n.startswith("FLEET_")]:
             del os.environ[name]
         os.environ["FLEET_CONFIG"] = str(self.config_file)
+        os.environ.update(PLAIN_HTTP)
         os.environ["DJANGO_SETTINGS_MODULE"] = "fleet.conf.settings"
         from fleet.cli.django_app import setup
 
@@ -248,14 +251,10 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def _migrate() -> None:
-    """Migrate, keep SQLite in WAL mode (the worker writes while the pages read), collect static files."""
+    """Migrate and collect static files (SQLite is in WAL mode wherever Fleet opens it: fleet.conf.config)."""
     from django.core.management import call_command
-    from django.db import connection
 
     call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")
     call_command("collectstatic", verbosity=0, interactive=False)
 
 

@@ -51,7 +51,9 @@ from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL
     show_default=True,
     help="With --once: how long to wait for pending jobs to end.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log every pass and job.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="With --once: log every pass and job (at the configured log_level)."
+)
 @with_django
 def worker(
     once: bool,
@@ -79,10 +81,9 @@ def worker(
         click.echo("all clusters synced")
         return
 
-    logging.basicConfig(
-        level=logging.INFO if verbose or not once else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if once and not verbose:  # cron mails what a run prints: only warnings and errors
+        root = logging.getLogger()
+        root.setLevel(max(root.level, logging.WARNING))
     settings = WorkerSettings(
         loop=LoopSettings(interval=interval, job_poll=job_poll), lease_period=lease_period
     )

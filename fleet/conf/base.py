@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleet.conf.config import Config
+from fleet.conf.deployment import deployment_settings
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -118,4 +119,6 @@ def django_settings(config: Config) -> dict[str, Any]:
         "REST_FRAMEWORK": REST_FRAMEWORK,
         "SPECTACULAR_SETTINGS": SPECTACULAR_SETTINGS,
         "FLEET_STALE_AFTER_SECONDS": STALE_AFTER_SECONDS,
+        # HTTPS, password rules and logging (fleet.conf.deployment)
+        **deployment_settings(config),
     }

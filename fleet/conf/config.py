@@ -9,11 +9,13 @@ this module documents each setting.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -25,6 +27,10 @@ ENV_PREFIX = "FLEET_"
 CONFIG_FILE_VARIABLE = "FLEET_CONFIG"
 SQLITE_FILE_NAME = "fleet.sqlite3"
 MIN_SECRET_KEY_LENGTH = 50  # Django's own deployment check (security.W009) asks for this much
+SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite writer waits for another (a large first sync writes for seconds)
+HSTS_SECONDS = 365 * 24 * 3600
+MIN_PASSWORD_LENGTH = 8
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -42,13 +48,30 @@ class Config:
     debug: bool
     allowed_hosts: tuple[str, ...]
     time_zone: str
+    https: Https
+    password_min_length: int
+    log_level: str
+    log_levels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Https:
+    """How the web server is reached: over HTTPS (the default), usually through a TLS reverse proxy."""
+
+    secure_cookies: bool
+    ssl_redirect: bool
+    hsts_seconds: int
+    hsts_include_subdomains: bool
+    hsts_preload: bool
+    proxy_ssl_header: str | None  # e.g. X-Forwarded-Proto, set to "https" by the proxy
+    csrf_trusted_origins: tuple[str, ...]
 
 
 def load(environ: Mapping[str, str]) -> Config:
     """Read the file named by ``FLEET_CONFIG`` (if any) and the ``FLEET_*`` variables of ``environ``."""
     source = _Source(environ)
     data_dir = Path(source.get("data_dir") or "var")
-    return Config(
+    config = Config(
         secret_key=_secret_key(source),
         credentials_keys=_credentials_keys(source),
         database=_database(source, data_dir),
@@ -57,7 +80,13 @@ def load(environ: Mapping[str, str]) -> Config:
         debug=_boolean(source, "debug", default=False),
         allowed_hosts=tuple(_list(source, "allowed_hosts") or ("localhost", "127.0.0.1", "[::1]")),
         time_zone=source.get("time_zone") or "UTC",
+        https=_https(source),
+        password_min_length=_integer(source, "password_min_length", 12, minimum=MIN_PASSWORD_LENGTH),
+        log_level=_level(source, "log_level", source.get("log_level") or "INFO"),
+        log_levels=_log_levels(source),
     )
+    source.refuse_unknown()
+    return config
 
 
 class _Source:
@@ -65,16 +94,28 @@ class _Source:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
+        self.asked: set[str] = set()
         self.file_values: dict[str, Any] = {}
         path = environ.get(CONFIG_FILE_VARIABLE)
         if path:
             self.file_values = _read_file(Path(path))
 
     def get(self, name: str) -> Any:
+        self.asked.add(name)
         variable = ENV_PREFIX + name.upper()
         if variable in self.environ:
             return self.environ[variable]
         return self.file_values.get(name)
+
+    def refuse_unknown(self) -> None:
+        """A key of the file that no setting reads is a typo, which would otherwise leave a default in force
+        unnoticed (``ssl_redirec = false``)."""
+        unknown = sorted(set(self.file_values) - self.asked)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{unknown[0]} (in {self.environ[CONFIG_FILE_VARIABLE]}) is not a Fleet setting "
+                "(fleet/conf/example.toml lists them)"
+            )
 
     def origin(self, name: str) -> str:
         """How to name the setting in an error: the variable, or the key and the file it came from."""
@@ -143,7 +184,7 @@ def _credentials_keys(source: _Source) -> tuple[str, ...]:
 def _database(source: _Source, data_dir: Path) -> dict[str, Any]:
     url = source.get("database_url")
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(data_dir / SQLITE_FILE_NAME)}
+        return _sqlite({"ENGINE": "django.db.backends.sqlite3", "NAME": str(data_dir / SQLITE_FILE_NAME)})
     name = source.origin("database_url")
     scheme = str(url).partition("://")[0]
     if scheme not in ("postgres", "postgresql", "sqlite"):
@@ -157,7 +198,21 @@ def _database(source: _Source, data_dir: Path) -> dict[str, Any]:
         raise ImproperlyConfigured(f"{name}: {exc}") from exc
     if not database.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database")
-    return database
+    return _sqlite(database) if database["ENGINE"].endswith("sqlite3") else database
+
+
+def _sqlite(database: dict[str, Any]) -> dict[str, Any]:
+    """A SQLite file that the worker and the web server write at once: WAL (readers and the writer do not
+    block each other), transactions that take the write lock when they begin (a read that turns into a write
+    cannot fail at once on another's lock), and writers that wait for each other instead of failing."""
+    if database["NAME"] == ":memory:" or "mode=memory" in database["NAME"]:
+        return database  # private to one process: nothing to share
+    options = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",  # NORMAL is durable in WAL
+        "transaction_mode": "IMMEDIATE",
+        "timeout": SQLITE_BUSY_TIMEOUT,
+    }
+    return database | {"OPTIONS": options | dict(database.get("OPTIONS") or {})}
 
 
 def _tag_prefix(source: _Source) -> str:
@@ -189,3 +244,67 @@ def _list(source: _Source, name: str) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+def _integer(source: _Source, name: str, default: int, minimum: int = 0) -> int:
+    value = source.get(name)
+    if value is None or value == "":
+        return default
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise ImproperlyConfigured(
+            f"{source.origin(name)} must be a whole number >= {minimum}, not {value!r}"
+        )
+    return int(text)
+
+
+def _https(source: _Source) -> Https:
+    header = source.get("proxy_ssl_header") or None
+    if header is not None and not re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", str(header)):
+        raise ImproperlyConfigured(
+            f"{source.origin('proxy_ssl_header')} must be an HTTP header name such as X-Forwarded-Proto, "
+            f"not {header!r}"
+        )
+    origins = tuple(_list(source, "csrf_trusted_origins"))
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+            raise ImproperlyConfigured(
+                f"{source.origin('csrf_trusted_origins')}: {origin!r} is not an origin "
+                "(scheme and host, e.g. https://fleet.example.org)"
+            )
+    return Https(
+        secure_cookies=_boolean(source, "secure_cookies", default=True),
+        ssl_redirect=_boolean(source, "ssl_redirect", default=True),
+        hsts_seconds=_integer(source, "hsts_seconds", HSTS_SECONDS),
+        hsts_include_subdomains=_boolean(source, "hsts_include_subdomains", default=False),
+        hsts_preload=_boolean(source, "hsts_preload", default=False),
+        proxy_ssl_header=None if header is None else str(header),
+        csrf_trusted_origins=origins,
+    )
+
+
+def _level(source: _Source, name: str, value: Any) -> str:
+    level = str(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise ImproperlyConfigured(f"{source.origin(name)}: {value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _log_levels(source: _Source) -> dict[str, str]:
+    """Per-logger levels: a TOML table, or ``logger=LEVEL,...`` in the environment."""
+    value = source.get("log_levels")
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        pairs = [(str(k), v) for k, v in value.items()]
+    else:
+        pairs = [item.partition("=")[::2] for item in str(value).split(",") if item.strip()]
+    levels = {}
+    for logger, level in pairs:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", logger.strip()):
+            raise ImproperlyConfigured(
+                f"{source.origin('log_levels')}: {logger!r} is not a logger name (e.g. fleet.rapi=DEBUG)"
+            )
+        levels[logger.strip()] = _level(source, "log_levels", level)
+    return levels

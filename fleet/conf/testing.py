@@ -13,6 +13,9 @@ _TEST_ENVIRONMENT = {
     "FLEET_SECRET_KEY": "test-only-secret-key-that-signs-nothing-of-value-0123456789",
     "FLEET_CREDENTIALS_KEY": "ZmxlZXQtdGVzdC1rZXktbm90LWZvci1wcm9kdWN0aW8=",
     "FLEET_DATABASE_URL": "sqlite://:memory:",
+    # The test client and live servers speak plain http.
+    "FLEET_SECURE_COOKIES": "false",
+    "FLEET_SSL_REDIRECT": "false",
 }
 _PASSED_THROUGH = ("FLEET_DATABASE_URL", "FLEET_TAG_PREFIX")
 

@@ -55,9 +55,11 @@ class RapiClient:
         trust: Trust,
         credentials: Credentials | None = None,
         timeouts: Timeouts | None = None,
+        name: str | None = None,
     ) -> RapiClient:
-        """A client over HTTPS to `url` (`https://host:port` or `host:port`), verifying TLS with `trust`."""
-        return cls(HttpxTransport(url, trust=trust, credentials=credentials, timeouts=timeouts))
+        """A client over HTTPS to `url` (`https://host:port` or `host:port`), verifying TLS with `trust`;
+        log lines name the cluster `name` (host:port by default)."""
+        return cls(HttpxTransport(url, trust=trust, credentials=credentials, timeouts=timeouts, name=name))
 
     def call(self, call: Call[T]) -> T:
         """Send one call and return its parsed result; errors are `fleet.rapi.errors.RapiError`s."""
@@ -118,9 +120,13 @@ class AsyncRapiClient:
         trust: Trust,
         credentials: Credentials | None = None,
         timeouts: Timeouts | None = None,
+        name: str | None = None,
     ) -> AsyncRapiClient:
-        """A client over HTTPS to `url` (`https://host:port` or `host:port`), verifying TLS with `trust`."""
-        return cls(AsyncHttpxTransport(url, trust=trust, credentials=credentials, timeouts=timeouts))
+        """A client over HTTPS to `url` (`https://host:port` or `host:port`), verifying TLS with `trust`;
+        log lines name the cluster `name` (host:port by default)."""
+        return cls(
+            AsyncHttpxTransport(url, trust=trust, credentials=credentials, timeouts=timeouts, name=name)
+        )
 
     async def call(self, call: Call[T]) -> T:
         """Send one call and return its parsed result; errors are `fleet.rapi.errors.RapiError`s."""

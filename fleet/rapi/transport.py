@@ -11,6 +11,9 @@ TLS is always verified, one of two ways:
   the server's own certificate (none in it may issue others): that file trusts exactly that certificate, as a
   pin does, and Ganeti writes `CN=ganeti.example.com` and no subjectAltName into every cluster's `rapi.pem`,
   so no host name could ever match it. `check_hostname` set to True or False overrides the choice.
+
+Each request is logged at DEBUG on the `fleet.rapi` logger, named by its cluster (``name``, or host:port):
+method, path, status and time, or the failure. What a request meant (a pass, a job) is logged above it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import contextlib
 import hashlib
 import hmac
 import ipaddress
+import logging
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -48,6 +53,7 @@ __all__ = [
 ]
 
 DEFAULT_PORT: Final = 5080
+log = logging.getLogger("fleet.rapi")
 
 
 @dataclass(frozen=True)
@@ -326,11 +332,22 @@ def map_transport_error(exc: httpx.TransportError, where: str) -> errors.Transpo
 
 
 @contextlib.contextmanager
-def _mapped(where: str) -> Iterator[None]:
+def _mapped(where: str, name: str, request: Request) -> Iterator[None]:
+    started = time.monotonic()
     try:
         yield
     except httpx.TransportError as exc:
-        raise map_transport_error(exc, where) from exc
+        error = map_transport_error(exc, where)
+        elapsed = time.monotonic() - started
+        log.debug("%s: %s %s failed after %.3f s: %s", name, request.method, request.path, elapsed, error)
+        raise error from exc
+
+
+def _answer(name: str, request: Request, reply: httpx.Response) -> Response:
+    """The reply as our Response, logged at DEBUG."""
+    elapsed = reply.elapsed.total_seconds()
+    log.debug("%s: %s %s %d in %.3f s", name, request.method, request.path, reply.status_code, elapsed)
+    return Response(reply.status_code, reply.content, reply.reason_phrase)
 
 
 def _client_options(
@@ -362,15 +379,17 @@ class HttpxTransport:
         trust: Trust,
         credentials: Credentials | None = None,
         timeouts: Timeouts | None = None,
+        name: str | None = None,
     ) -> None:
         self.endpoint = Endpoint.parse(url)
         self.timeouts = timeouts or Timeouts()
         self._where = f"{self.endpoint.host}:{self.endpoint.port}"
+        self.name = name or self._where  # how log lines name the cluster
         self._client = httpx.Client(**_client_options(self.endpoint, trust, credentials, self.timeouts))
 
     def handle(self, request: Request) -> Response:
         """Send one request and return the answer, whatever its status; network failures raise."""
-        with _mapped(self._where):
+        with _mapped(self._where, self.name, request):
             reply = self._client.request(
                 request.method,
                 request.path,
@@ -379,7 +398,7 @@ class HttpxTransport:
                 headers=request.headers,
                 timeout=_request_timeout(request, self.timeouts),
             )
-        return Response(reply.status_code, reply.content, reply.reason_phrase)
+        return _answer(self.name, request, reply)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -396,15 +415,17 @@ class AsyncHttpxTransport:
         trust: Trust,
         credentials: Credentials | None = None,
         timeouts: Timeouts | None = None,
+        name: str | None = None,
     ) -> None:
         self.endpoint = Endpoint.parse(url)
         self.timeouts = timeouts or Timeouts()
         self._where = f"{self.endpoint.host}:{self.endpoint.port}"
+        self.name = name or self._where  # how log lines name the cluster
         self._client = httpx.AsyncClient(**_client_options(self.endpoint, trust, credentials, self.timeouts))
 
     async def handle(self, request: Request) -> Response:
         """Send one request and return the answer, whatever its status; network failures raise."""
-        with _mapped(self._where):
+        with _mapped(self._where, self.name, request):
             reply = await self._client.request(
                 request.method,
                 request.path,
@@ -413,7 +434,7 @@ class AsyncHttpxTransport:
                 headers=request.headers,
                 timeout=_request_timeout(request, self.timeouts),
             )
-        return Response(reply.status_code, reply.content, reply.reason_phrase)
+        return _answer(self.name, request, reply)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -24,7 +24,12 @@ def test_good_environment_loads_with_defaults() -> None:
     assert config.credentials_keys == (KEY,)
     assert config.tag_prefix == "fleet"
     assert config.debug is False
-    assert config.database == {"ENGINE": "django.db.backends.sqlite3", "NAME": str(Path("var/fleet.sqlite3"))}
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.database["NAME"] == str(Path("var/fleet.sqlite3"))
+    https = config.https
+    assert (https.secure_cookies, https.ssl_redirect, https.hsts_seconds) == (True, True, 365 * 24 * 3600)
+    assert (https.proxy_ssl_header, https.csrf_trusted_origins) == (None, ())
+    assert (config.password_min_length, config.log_level, config.log_levels) == (12, "INFO", {})
 
 
 @pytest.mark.parametrize(
@@ -43,6 +48,27 @@ def test_good_environment_loads_with_defaults() -> None:
         (GOOD | {"FLEET_DATABASE_URL": "postgresql://u:p@h:5432"}, "FLEET_DATABASE_URL names no database"),
         (GOOD | {"FLEET_TAG_PREFIX": "my:fleet"}, "FLEET_TAG_PREFIX: tag prefix 'my:fleet'"),
         (GOOD | {"FLEET_DEBUG": "maybe"}, "FLEET_DEBUG must be true or false"),
+        (GOOD | {"FLEET_SECURE_COOKIES": "sometimes"}, "FLEET_SECURE_COOKIES must be true or false"),
+        (GOOD | {"FLEET_SSL_REDIRECT": "2"}, "FLEET_SSL_REDIRECT must be true or false"),
+        (GOOD | {"FLEET_HSTS_SECONDS": "a year"}, "FLEET_HSTS_SECONDS must be a whole number >= 0"),
+        (GOOD | {"FLEET_HSTS_SECONDS": "-1"}, "FLEET_HSTS_SECONDS must be a whole number >= 0"),
+        (GOOD | {"FLEET_HSTS_PRELOAD": "please"}, "FLEET_HSTS_PRELOAD must be true or false"),
+        (
+            GOOD | {"FLEET_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"},
+            "FLEET_PROXY_SSL_HEADER must be an HTTP",
+        ),
+        (
+            GOOD | {"FLEET_CSRF_TRUSTED_ORIGINS": "fleet.example.org"},
+            "FLEET_CSRF_TRUSTED_ORIGINS: 'fleet.example.org' is not an origin",
+        ),
+        (
+            GOOD | {"FLEET_CSRF_TRUSTED_ORIGINS": "https://fleet.example.org/login/"},
+            "FLEET_CSRF_TRUSTED_ORIGINS: 'https://fleet.example.org/login/' is not an origin",
+        ),
+        (GOOD | {"FLEET_PASSWORD_MIN_LENGTH": "4"}, "FLEET_PASSWORD_MIN_LENGTH must be a whole number >= 8"),
+        (GOOD | {"FLEET_LOG_LEVEL": "verbose"}, "FLEET_LOG_LEVEL: 'verbose' is not one of DEBUG, INFO"),
+        (GOOD | {"FLEET_LOG_LEVELS": "fleet.rapi=LOUD"}, "FLEET_LOG_LEVELS: 'LOUD' is not one of DEBUG"),
+        (GOOD | {"FLEET_LOG_LEVELS": "fleet rapi=DEBUG"}, "FLEET_LOG_LEVELS: 'fleet rapi' is not a logger"),
         (
             GOOD | {"FLEET_CONFIG": "/nonexistent/fleet.toml"},
             "FLEET_CONFIG: cannot read /nonexistent/fleet.toml",
@@ -75,10 +101,32 @@ def test_file_settings_apply_and_the_environment_wins(tmp_path: Path) -> None:
     assert (config.tag_prefix, config.allowed_hosts, config.debug) == ("noc", ("fleet.example.org",), True)
 
 
+def test_deployment_settings_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(
+        f'secret_key = "{SECRET}"\ncredentials_key = ["{KEY}"]\nsecure_cookies = false\nhsts_seconds = 3600\n'
+        'proxy_ssl_header = "X-Forwarded-Proto"\ncsrf_trusted_origins = ["https://fleet.example.org"]\n'
+        'password_min_length = 16\nlog_level = "warning"\n[log_levels]\n"fleet.rapi" = "debug"\n'
+    )
+    config = load({"FLEET_CONFIG": str(path)})
+    assert (config.https.secure_cookies, config.https.hsts_seconds) == (False, 3600)
+    assert config.https.proxy_ssl_header == "X-Forwarded-Proto"
+    assert config.https.csrf_trusted_origins == ("https://fleet.example.org",)
+    assert (config.password_min_length, config.log_level) == (16, "WARNING")
+    assert config.log_levels == {"fleet.rapi": "DEBUG"}
+
+
 def test_a_bad_file_setting_is_named_with_its_file(tmp_path: Path) -> None:
     path = tmp_path / "fleet.toml"
     path.write_text(f'secret_key = "{SECRET}"\ncredentials_key = "nope"\n')
     with pytest.raises(ImproperlyConfigured, match=rf"credentials_key \(in {path}\): key 1 of 1"):
+        load({"FLEET_CONFIG": str(path)})
+
+
+def test_a_misspelt_file_setting_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(f'secret_key = "{SECRET}"\ncredentials_key = "{KEY}"\nssl_redirec = false\n')
+    with pytest.raises(ImproperlyConfigured, match=rf"ssl_redirec \(in {path}\) is not a Fleet setting"):
         load({"FLEET_CONFIG": str(path)})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +166,32 @@ def test_closed_port_is_unreachable(driver: str, certs: tuple[Cert, Cert]) -> No
     url = f"https://127.0.0.1:{closed_port()}"
     with pytest.raises(errors.Unreachable, match=r"127\.0\.0\.1"):
         call(driver, url, cluster.info(), trust=Pin(certs[0].fingerprint), timeouts=FAST)
+
+
+@DRIVERS
+def test_each_request_is_logged_at_debug_with_the_cluster(
+    driver: str, server: TlsServer, certs: tuple[Cert, Cert], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="fleet.rapi"):
+        call(driver, server.url, cluster.info(), trust=Pin(certs[0].fingerprint), name="grnet-a")
+        with pytest.raises(errors.Unreachable):
+            url = f"https://127.0.0.1:{closed_port()}"
+            call(driver, url, cluster.info(), trust=Pin(certs[0].fingerprint), timeouts=FAST, name="grnet-b")
+    lines = [
+        (r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith(("fleet", "httpx"))
+    ]
+    assert [line[:2] for line in lines] == [("fleet.rapi", "DEBUG")] * 2, lines
+    assert lines[0][2].startswith("grnet-a: GET /2/info 200 in ")
+    assert lines[1][2].startswith("grnet-b: GET /2/info failed after ") and "127.0.0.1" in lines[1][2]
+
+
+def test_a_cluster_without_a_name_is_logged_by_its_address(
+    server: TlsServer, certs: tuple[Cert, Cert], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="fleet.rapi"):
+        call("sync", server.url, cluster.info(), trust=Pin(certs[0].fingerprint))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "fleet.rapi"]
+    assert line.startswith(f"127.0.0.1:{server.port}: GET /2/info 200")
 
 
 def test_fetch_fingerprint(server: TlsServer, certs: tuple[Cert, Cert]) -> None:
