@@ -61,6 +61,7 @@ class Connection:
             "trust": Pin(self.fingerprint),
             "credentials": self.credentials,
             "timeouts": timeouts(self.timeout),
+            "name": self.name,
         }
 
     def async_client(self) -> AsyncRapiClient:

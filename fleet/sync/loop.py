@@ -311,7 +311,7 @@ class ClusterLoop:
         elif isinstance(message, NamesRead):
             await self._write_names(message)
         elif isinstance(message, ReadFailed):
-            log.info("%s: reading %s failed: %s", self.name, message.what, health.describe(message.error))
+            log.warning("%s: reading %s failed: %s", self.name, message.what, health.describe(message.error))
             if message.what == JOB_QUEUE:
                 self._poll_failures += 1
             else:
@@ -342,7 +342,8 @@ class ClusterLoop:
         self.passes += 1
         self.rows_written += stats.writes
         self.last_outcome = health.Outcome(read.read_at, self.now(), latency=read.latency)
-        log.info("%s: synced, %d rows written", self.name, stats.writes)
+        level = logging.INFO if stats.writes else logging.DEBUG  # a pass at rest is no news
+        log.log(level, "%s: synced, %d rows written", self.name, stats.writes)
 
     async def _pass_failed(self, failed: PassFailed) -> None:
         if isinstance(failed.error, _Offline):
@@ -449,7 +450,7 @@ class ClusterLoop:
                             self._inbox.put_nowait(JobGone(job_id, str(exc)))
                             return
                         except RapiError as exc:
-                            log.info("%s: following job %d: %s", self.name, job_id, health.describe(exc))
+                            log.warning("%s: following job %d: %s", self.name, job_id, health.describe(exc))
                         finally:
                             self._waiting.discard(job_id)
                     await self._pause(delay)  # no client yet, or the cluster failed: back off

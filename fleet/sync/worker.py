@@ -54,8 +54,9 @@ ANALYZE_AFTER = 1_000
 """Rows written by full passes (a first sync, a large change) after which the read model is analyzed."""
 
 
-def _contactable_clusters() -> list[int]:
-    return list(Cluster.objects.filter(offline=False).order_by("pk").values_list("pk", flat=True))
+def _contactable_clusters() -> dict[int, str]:
+    """The clusters a worker may sync, by pk, with their names (for the log)."""
+    return dict(Cluster.objects.filter(offline=False).order_by("pk").values_list("pk", "name"))
 
 
 class Worker:
@@ -98,7 +99,7 @@ class Worker:
         """One full pass of every cluster held, then follow unfinished jobs to their end and resync."""
         try:
             wanted = await self.db.run(_contactable_clusters)
-            claim = await asyncio.to_thread(self.leases.claim, wanted)
+            claim = await asyncio.to_thread(self.leases.claim, list(wanted))
             loops = {
                 cid: ClusterLoop(cid, self.db, self.gate, self.settings.loop, fetch_gate=self.fetch_gate)
                 for cid in sorted(claim.held)
@@ -120,7 +121,7 @@ class Worker:
     async def _supervise(self) -> None:
         try:
             wanted = await self.db.run(_contactable_clusters)
-            claim = await asyncio.to_thread(self.leases.claim, wanted)
+            claim = await asyncio.to_thread(self.leases.claim, list(wanted))
         except Exception as exc:  # the database is down: keep what runs, try again next period
             log.error("cannot claim clusters: %s", exc)
             return
@@ -129,19 +130,21 @@ class Worker:
         for cluster_id, task in list(self._tasks.items()):
             if task.done():  # only a bug ends a loop before it is stopped
                 error = None if task.cancelled() else task.exception()
-                log.error("the loop of cluster %d died; starting it again", cluster_id, exc_info=error)
+                name = self.loops[cluster_id].name
+                log.error("%s: its loop died; starting it again", name, exc_info=error)
                 del self._tasks[cluster_id], self.loops[cluster_id]
         if claim.surplus:
             await asyncio.to_thread(self.leases.release, claim.surplus)
         for cluster_id in sorted(claim.held - claim.surplus):
             if cluster_id not in self.loops:
-                self._start_loop(cluster_id)
+                self._start_loop(cluster_id, wanted.get(cluster_id, f"cluster {cluster_id}"))
 
-    def _start_loop(self, cluster_id: int) -> None:
+    def _start_loop(self, cluster_id: int, name: str) -> None:
         loop = ClusterLoop(cluster_id, self.db, self.gate, self.settings.loop, fetch_gate=self.fetch_gate)
+        loop.name = name
         self.loops[cluster_id] = loop
-        self._tasks[cluster_id] = asyncio.create_task(loop.run(), name=f"cluster {cluster_id}")
-        log.info("syncing cluster %d", cluster_id)
+        self._tasks[cluster_id] = asyncio.create_task(loop.run(), name=name)
+        log.info("%s: syncing (cluster %d)", name, cluster_id)
 
     async def _stop_loops(self, cluster_ids: Sequence[int]) -> None:
         for cluster_id in cluster_ids:
@@ -149,8 +152,7 @@ class Worker:
         tasks = [self._tasks.pop(cid) for cid in cluster_ids]
         await asyncio.gather(*tasks, return_exceptions=True)
         for cluster_id in cluster_ids:
-            del self.loops[cluster_id]
-            log.info("stopped syncing cluster %d", cluster_id)
+            log.info("%s: stopped syncing (cluster %d)", self.loops.pop(cluster_id).name, cluster_id)
 
     async def _analyze_after_many_writes(self, loops: Iterable[ClusterLoop]) -> None:
         """Refresh PostgreSQL's statistics once the loops have written many rows since the last time: until

@@ -29,7 +29,7 @@ CLUSTERS = 6
 LEASE = 2.0  # seconds: the workers' --lease-period
 SLACK = 2.0  # seconds allowed beyond a lease period for a claim round to run and its log line to appear
 
-_LINE = re.compile(r"^(\S+ \S+) INFO fleet\.sync: (syncing|stopped syncing) cluster (\d+)$")
+_LINE = re.compile(r"^(\S+ \S+) INFO fleet\.sync: \S+: (syncing|stopped syncing) \(cluster (\d+)\)$")
 
 
 def leases(database_url: str) -> dict[int, set[int]]:
