@@ -122,6 +122,12 @@ def network_connections(rec: Record, group_pks: Mapping[str, int]) -> list[tuple
     return out
 
 
+def instance_live_values(rec: Record) -> list[Any]:
+    """The :data:`INSTANCE_LIVE` columns of an instance record, in that order."""
+    get = rec.get
+    return [get("status") or "ADMIN_down", get("oper_state"), get("oper_ram"), get("oper_vcpus")]
+
+
 def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
     """The columns of an instance that its marker record (``fetch.INSTANCE_MARKER_FIELDS``) gives: identity,
     change markers and the compared live columns, as :func:`instance_values` would give them."""
@@ -132,10 +138,7 @@ def instance_marker_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str
         "serial_no": int(rec.get("serial_no") or 0),
         "mtime": None if mtime is None else _from_epoch(float(mtime), dt.UTC),
         "primary_node_id": node_pks.get(rec.get("pnode") or ""),
-        "status": rec.get("status") or "ADMIN_down",
-        "oper_state": rec.get("oper_state"),
-        "oper_ram": rec.get("oper_ram"),
-        "oper_vcpus": rec.get("oper_vcpus"),
+        **dict(zip(INSTANCE_LIVE, instance_live_values(rec), strict=True)),
     }
 
 
