@@ -87,6 +87,8 @@ def apply_job_info(job: Job, info: Mapping[str, Any]) -> list[str]:
     for key, field in (("received_ts", "received_at"), ("start_ts", "started_at"), ("end_ts", "ended_at")):
         if key in info:
             values[field] = ganeti_time(info[key])
+    if values.get("status") in FINAL_STATUSES and "opresult" in info:
+        values["result"] = list(info["opresult"] or [])
     if values.get("status") == JobStatus.ERROR and "opresult" in info:
         values.update(_error(info.get("opstatus") or [], info["opresult"]))
     changed = [field for field, value in values.items() if getattr(job, field) != value]

@@ -85,6 +85,9 @@ class Job(models.Model):
         default=list, blank=True, help_text="Ganeti's oplog entries: [serial, [s, us], type, text]."
     )
     last_log_serial = models.PositiveBigIntegerField(null=True, blank=True)
+    result = models.JSONField(
+        default=list, blank=True, help_text="Ganeti's opresult, one per opcode, once the job has ended."
+    )
     error_class = models.CharField(max_length=64, blank=True, help_text="e.g. OpPrereqError")
     error_message = models.TextField(blank=True)
     error_code = models.CharField(max_length=32, blank=True, help_text="Ganeti's ecode, e.g. wrong_state")

@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fleet.rapi import RapiError
@@ -99,7 +99,11 @@ def _partial_step(cluster_id: int, read: NamesRead) -> snapshot.Stats:
 
 
 def _jobs_step(cluster_id: int, read: JobsRead) -> queue.Recorded:
-    return queue.record(cluster_id, read.fetched.records(), timezone.now())
+    records = read.fetched.records()
+    try:
+        return queue.record(cluster_id, records, timezone.now())
+    except IntegrityError:  # Fleet recorded one of these jobs meanwhile (lifecycle.submitted): read it now
+        return queue.record(cluster_id, records, timezone.now())
 
 
 class ClusterLoop:

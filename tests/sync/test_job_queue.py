@@ -69,6 +69,7 @@ def test_a_job_started_outside_fleet_is_seen_tied_and_shown_to_the_owner(
     assert job.status == "success" and job.requester is None
     assert job.instance_id == victim.pk
     assert job.log, "the job's log is kept"
+    assert job.result == [None], "and its result, one per opcode (a shutdown returns nothing)"
     assert {(t.kind, t.name) for t in job.targets.all()} >= {("instance", victim.name)}
 
     seen = api(alice).get("/api/jobs/", {"instance": victim.name}).json()["results"]

@@ -37,6 +37,7 @@ class JobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "reason",
             "instance",
             "targets",
+            "result",
             "error_class",
             "error_message",
             "error_code",
