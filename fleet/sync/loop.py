@@ -209,34 +209,44 @@ class ClusterLoop:
         await self.handle(await self.read_jobs())
 
     async def read_full(self) -> PassRead | PassFailed:
-        """A full pass's reads, not yet written."""
+        """A full pass's reads, not yet written.
+
+        A pass that reads every instance in full (the first one, or one where most changed) holds the fetch
+        gate until its write is done (:attr:`PassRead.in_full`): that bounds how many clusters' full records
+        the worker holds at once, as answers waiting to be written or parsed.
+        """
         read_at = self.now()
+        gate = self.fetch_gate or asyncio.Semaphore()
+        in_full = False
         try:
             connection = await self._connect()
-            if connection is None or connection.offline:
-                return PassFailed(read_at, _Offline())
             client = self.clients.current
-            assert client is not None
+            if connection is None or client is None:
+                return PassFailed(read_at, _Offline())
             stored = await self.db.run(snapshot.has_instances, self.cluster_id)
-            # A pass that reads every instance in full (the first one, or one where most changed) holds the
-            # fetch gate until it has written them: that bounds how many clusters' full records the worker
-            # holds at once, as answers waiting for a database thread or parsed.
-            async with contextlib.AsyncExitStack() as in_full:
+            with self.clients.using(client):
                 if not stored:  # nothing stored to compare with: every instance in full, at once
-                    await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
+                    await gate.acquire()
+                    in_full = True
                     fetched = await fetch_full(client, markers=False)
-                    return PassRead(read_at, fetched, None, fetched.latency, connection.timeout)
+                    return PassRead(read_at, fetched, None, fetched.latency, connection.timeout, gate)
                 fetched = await fetch_full(client)
                 plan, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
                 assert plan.instance_markers is not None
                 if len(changed) > min(FETCH_ALL_ABOVE, len(plan.instance_markers) // 2):
                     plan = replace(plan, instance_markers=None)  # most changed: read all in full
-                    await in_full.enter_async_context(self.fetch_gate or contextlib.nullcontext())
+                    await gate.acquire()
+                    in_full = True
                     details = await fetch_instances(client, None)
                 else:
                     details = await fetch_instances(client, changed)
-                return PassRead(read_at, plan, details, fetched.latency, connection.timeout)
-        except Exception as exc:
+                held = gate if in_full else None
+                return PassRead(read_at, plan, details, fetched.latency, connection.timeout, held)
+        except BaseException as exc:
+            if in_full:
+                gate.release()
+            if not isinstance(exc, Exception):
+                raise
             return PassFailed(read_at, exc)
 
     async def read_jobs(self) -> JobsRead | ReadFailed:
@@ -335,11 +345,15 @@ class ClusterLoop:
                 self._cursor.unfinished.discard(message.job_id)
 
     async def _write_pass(self, read: PassRead) -> None:
-        if self._full_read_at is not None and read.read_at <= self._full_read_at:
-            return  # an older full pass than the one written
-        deleted = frozenset(name for name, at in self._deleted.items() if at > read.read_at)
-        async with self.gate:
-            stats = await self.db.run(_full_step, self.cluster_id, read, deleted)
+        try:
+            if self._full_read_at is not None and read.read_at <= self._full_read_at:
+                return  # an older full pass than the one written
+            deleted = frozenset(name for name, at in self._deleted.items() if at > read.read_at)
+            async with self.gate:
+                stats = await self.db.run(_full_step, self.cluster_id, read, deleted)
+        finally:
+            if read.in_full is not None:
+                read.in_full.release()
         self._full_read_at = read.read_at
         self._deleted = {name: at for name, at in self._deleted.items() if at > read.read_at}
         self.failures = 0

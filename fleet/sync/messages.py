@@ -8,6 +8,7 @@ newer read wrote them, so that messages may be handled in any order.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ class PassRead:
     details: Fetched | None
     latency: float
     timeout: float
+    in_full: asyncio.Semaphore | None = None  # held while every instance's full record waits to be written
 
 
 @dataclass(frozen=True)
