@@ -102,9 +102,9 @@ def empty_read_model() -> None:
     """Remove every synced row and job (the clusters stay): the state before a first sync."""
     from django.db import connection
 
-    from fleet.jobs.models import Job
+    from fleet.jobs.models import Job, JobTarget
 
-    tables = [Job._meta.db_table, *read_model_tables()]
+    tables = [JobTarget._meta.db_table, Job._meta.db_table, *read_model_tables()]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(t) for t in tables)}")
 

@@ -78,6 +78,8 @@ def test_a_job_started_outside_fleet_is_seen_tied_and_shown_to_the_owner(
     assert api(bob).get("/api/jobs/", {"instance": victim.name}).json()["results"] == []
     page = api(alice).get(f"/instances/{cluster.name}/{victim.name}/")
     assert page.status_code == 200 and f"/jobs/{cluster.name}/{job_id}/" in page.content.decode()
+    detail = api(alice).get(f"/jobs/{cluster.name}/{job_id}/").content.decode()
+    assert f"Instance {victim.name}" in detail
 
 
 def test_a_node_job_makes_the_loop_read_everything(watched: tuple[Simulated, Cluster]) -> None:
