@@ -146,8 +146,7 @@ class ClusterLoop:
         self._next_poll = -math.inf
         self._poll_failures = 0
         self._write_failures = 0
-        self._passing = False  # a full pass is being read
-        self._polling = False
+        self._passing: asyncio.Task[None] | None = None  # the full pass being read
 
     # Used by the worker ------------------------------------------------------------------------------------
 
@@ -394,44 +393,35 @@ class ClusterLoop:
             self._read_soon(what)
 
     def _read_soon(self, names: Collection[str]) -> None:
-        async def read() -> None:
-            self._inbox.put_nowait(await self.read_names(names))
-
-        self._spawn(read(), "read " + ", ".join(sorted(names))[:60])
+        self._post(self.read_names(names), "read " + ", ".join(sorted(names))[:60])
 
     # Scheduling -------------------------------------------------------------------------------------------
 
     async def _start_due_reads(self) -> None:
         now = self.clock()
-        if (now >= self._next_full or self._full_wanted) and not self._passing:
-            self._passing, self._full_wanted = True, False
+        if (now >= self._next_full or self._full_wanted) and not _running(self._passing):
+            self._full_wanted = False
             self._next_full = now + self.settings.interval  # a failure puts it off further
-
-            async def passing() -> None:
-                try:
-                    self._inbox.put_nowait(await self.read_full())
-                finally:
-                    self._passing = False
-
-            self._spawn(passing(), "full pass")
+            self._passing = self._post(self.read_full(), "full pass")
         if self._may_poll() and now >= self._next_poll:
-            self._polling = True
-
-            async def polling() -> None:
-                try:
-                    self._inbox.put_nowait(await self.read_jobs())
-                finally:
-                    self._polling = False
-
-            self._spawn(polling(), "job poll")
+            self._next_poll = math.inf  # until what it read is written
+            self._post(self.read_jobs(), "job poll")
 
     def _may_poll(self) -> bool:
-        """Polls wait while one runs, until the first pass connects, and while the cluster is failing."""
-        return not self._polling and self.failures == 0 and self.clients.current is not None
+        """Polls wait until the first pass connects, and while the cluster is failing."""
+        return self.failures == 0 and self.clients.current is not None
 
     def _next_deadline(self) -> float:
-        full = math.inf if self._passing else (-math.inf if self._full_wanted else self._next_full)
+        full = math.inf if _running(self._passing) else -math.inf if self._full_wanted else self._next_full
         return min(full, self._next_poll if self._may_poll() else math.inf)
+
+    def _post(self, reading: Coroutine[Any, Any, Message], name: str) -> asyncio.Task[None]:
+        """Run a read beside the loop; what it read goes to the inbox."""
+
+        async def post() -> None:
+            self._inbox.put_nowait(await reading)
+
+        return self._spawn(post(), name)
 
     async def _receive(self, deadline: float) -> Message | None:
         """The next message, or None at ``deadline`` (monotonic) or at :meth:`stop`."""
@@ -506,6 +496,10 @@ class ClusterLoop:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.clients.close()
+
+
+def _running(task: asyncio.Task[None] | None) -> bool:
+    return task is not None and not task.done()
 
 
 class _Offline(Exception):
