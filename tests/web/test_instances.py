@@ -77,7 +77,7 @@ FILTERS = [
     ("owner=alice", 5),
     ("owner=ops", 5),
     ("owner=alice&owner=ops", 9),
-    ("owner=dave", 0),
+    ("owner=dave", 1),  # the tag names dave, who has no account yet
     ("owner__ic=ali", 5),
     ("node=alpha-n1.example.org", 6),
     ("node=alpha-n2.example.org", 6),
