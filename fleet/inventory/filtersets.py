@@ -20,6 +20,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
+from fleet.inventory.filterset_base import FilterSet
 from fleet.inventory.models import (
     Cluster,
     Instance,
@@ -143,7 +144,7 @@ class SortFilter(filters.OrderingFilter):
         return qs.order_by(*ordering, *self.tiebreak)
 
 
-class InstanceFilterSet(filters.FilterSet):
+class InstanceFilterSet(FilterSet):
     """The instance list: global search, search by column, filters, figure ranges, sorting."""
 
     q = TextFilter(method="search", label="Search name, IP, MAC or owner")
@@ -273,7 +274,7 @@ def _owned_by_names(value: str | list[str], lookup: str) -> QuerySet[Any]:
     return InstanceOwner.objects.filter(**{f"name__{lookup}": value}).order_by().values("instance_id")
 
 
-class ClusterFilterSet(filters.FilterSet):
+class ClusterFilterSet(FilterSet):
     """The cluster list: by name and health."""
 
     q = TextFilter(method="search", label="Search name or description")
@@ -289,7 +290,7 @@ class ClusterFilterSet(filters.FilterSet):
         return qs.filter(Q(name__icontains=value) | Q(description__icontains=value)) if value else qs
 
 
-class NodeFilterSet(filters.FilterSet):
+class NodeFilterSet(FilterSet):
     """The node list: per cluster and node group, by role and flags."""
 
     q = TextFilter(field_name="name", label="Name contains")
@@ -317,7 +318,7 @@ class NodeFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class NodeGroupFilterSet(filters.FilterSet):
+class NodeGroupFilterSet(FilterSet):
     """Node groups, per cluster."""
 
     q = TextFilter(field_name="name", label="Name contains")
@@ -329,7 +330,7 @@ class NodeGroupFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class NetworkFilterSet(filters.FilterSet):
+class NetworkFilterSet(FilterSet):
     """Networks, per cluster."""
 
     q = TextFilter(method="search", label="Name or CIDR contains")
