@@ -56,6 +56,9 @@ LIST_VALUES = {
 }
 
 
+STATUS_CHOICES = [(value, str(label)) for value, label in InstanceStatus.choices]
+
+
 @dataclass(frozen=True)
 class Badge:
     """A label beside an instance's status; ``kind`` picks the colour (ok, off, warn, bad)."""
@@ -125,10 +128,13 @@ class InstanceList(ListPage):
         # One query for the cluster choices and the banner, which would otherwise ask for its own.
         clusters = policy.restrict(Cluster.objects.only(*ALERT_FIELDS), self.request.user, policy.VIEW)
         clusters = list(clusters.order_by("name"))
+        form = filterset.form
         return {
-            "cluster_names": [c.name for c in clusters],
+            "cluster_options": tables.options_html(
+                [(c.name, c.name) for c in clusters], form["cluster"].value()
+            ),
             "cluster_alerts": alerts_among(clusters),
-            "statuses": InstanceStatus,
+            "status_options": tables.options_html(STATUS_CHOICES, form["status"].value()),
         }
 
 
