@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
@@ -124,10 +123,11 @@ def owners_html(owners: list[Owner]) -> str:
 
 def options_html(choices: list[tuple[str, str]], chosen: list[str] | None) -> SafeString:
     """The ``<option>`` elements of a select over (value, label) ``choices``, the ``chosen`` values selected:
-    built here, as the rows are, rather than in a template loop over the fleet's clusters."""
+    built here, as the rows are, rather than in a template loop over the fleet's clusters; escaped HTML."""
     picked = set(chosen or ())
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if value in picked else "", label) for value, label in choices),
+    options = (
+        (escape(value), " selected" if value in picked else "", escape(label)) for value, label in choices
     )
+    return mark_safe(
+        "".join(f'<option value="{v}"{s}>{label}</option>' for v, s, label in options)
+    )  # escaped

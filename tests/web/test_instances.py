@@ -222,6 +222,10 @@ def test_names_and_descriptions_are_escaped(login, scenario: Scenario) -> None:
     body = login("alice").get("/").content.decode()
     assert "<img src=x" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;.example.org" in body
+    factories.cluster('<b class="x">c</b>.example.org')
+    body = login("root").get("/?cluster=%3Cb+class%3D%22x%22%3Ec%3C%2Fb%3E.example.org").content.decode()
+    assert '<option value="&lt;b class=&quot;x&quot;&gt;c&lt;/b&gt;.example.org" selected>' in body
+    assert "<b class" not in body
 
 
 def test_query_count_is_fixed_whatever_the_page_size(
