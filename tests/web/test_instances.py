@@ -239,12 +239,12 @@ def test_query_count_is_fixed_whatever_the_page_size(
     sync_owners(Instance.objects.all())
     client = login("root")
     client.get("/")  # warms the session
-    # session, user, count, the page (with its NICs and owners), the clusters (choices and banner)
+    # the session with its user, count, the page (with its NICs and owners), the clusters (choices and banner)
     for size in (20, 100):
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             assert client.get(f"/?page_size={size}").status_code == 200
     # and a global search first reads the ids its owner, IP and MAC lookups find
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get("/?q=bulk&cluster=alpha.example.org&status=running&owner=root&sort=-memory&page_size=50")
 
 
@@ -252,7 +252,7 @@ def test_query_count_for_a_user(login, django_assert_num_queries) -> None:
     client = login("alice")
     client.get("/")
     # the same as an admin's, plus the user's permissions (user and group), which decide the role
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get("/?page_size=50").status_code == 200
 
 
