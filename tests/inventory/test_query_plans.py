@@ -158,6 +158,19 @@ def test_a_name_search_can_use_the_trigram_index(fleet_at_scale: dict[str, objec
     assert "instance_name_trgm_idx" in plan, plan
 
 
+def test_an_owner_search_can_use_the_owner_trigram_index(fleet_at_scale: dict[str, object]) -> None:
+    # What ``owner__ic`` and the global search's owner lookup run: UPPER(name) LIKE UPPER('%...%').
+    query = InstanceOwner.objects.filter(name__icontains="later123").values("instance_id")
+    assert query.count() == 20 * 11  # later123 and later1230..later1239, 20 instances each
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = query.explain()
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "instanceowner_name_trgm_idx" in plan, plan
+
+
 def _searched(query: dict[str, str]) -> QuerySet[Instance]:
     filterset = InstanceFilterSet(query, queryset=Instance.objects.order_by("name", "pk"))
     assert filterset.is_valid(), filterset.errors
