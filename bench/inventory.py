@@ -1,8 +1,9 @@
 """Issue 4's figures for the read model and the sync worker, on PostgreSQL, each a ratio measured in one run.
 
-- P1: the admin's instance list (a filtered search, 50 rows) over HTTP from gunicorn, against the bare SQL
-  query under it, and against ganetimgr's request path (fetch every cluster's instances from RAPI, build
-  every row, serialize the whole table); the page's size.
+- P1: the admin's instance list (a filtered search, 50 rows) over HTTP from gunicorn, against ALL the SQL
+  its request runs (session, user, lookups, count, rows, clusters) run bare, and against its rows statement
+  alone; against ganetimgr's request path (fetch every cluster's instances from RAPI, build every row,
+  serialize the whole table); the page's size.
 - P2: a full sync of one 5,000-instance cluster against the raw fetch and parse of the same data; all 30
   clusters of the `large` profile (40,000 instances) from empty; a resync with nothing changed, and the
   inventory rows it wrote (rows whose xmin is newer than the resync's start).
@@ -20,6 +21,7 @@ import asyncio
 import json
 import os
 import ssl
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -200,11 +202,10 @@ def p2_all_clusters(sim: SimulatorProcess) -> None:
 
 
 def _page_queries(admin: Any) -> list[tuple[str, tuple[Any, ...]]]:
-    """Every SQL statement the list page runs for ``admin``, with its parameters, as the view sends them."""
+    """Every SQL statement the list page runs for ``admin``, with its parameters: through the whole request
+    path (the session, the user, then the view), as gunicorn serves it, in this process."""
     from django.db import connection
-    from django.test import RequestFactory
-
-    from fleet.web.views.instances import InstanceList
+    from django.test import Client
 
     seen: list[tuple[str, tuple[Any, ...]]] = []
 
@@ -212,16 +213,18 @@ def _page_queries(admin: Any) -> list[tuple[str, tuple[Any, ...]]]:
         seen.append((sql, tuple(params or ())))
         return execute(sql, params, many, context)
 
-    request = RequestFactory().get("/" + PAGE)
-    request.user = admin
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(admin)
+    assert client.get("/" + PAGE).status_code == 200  # the session and the connection are warm
     with connection.execute_wrapper(record):
-        assert InstanceList.as_view()(request).status_code == 200
+        assert client.get("/" + PAGE).status_code == 200
     return seen
 
 
-def _bare_queries(admin: Any) -> tuple[Callable[[], object], Callable[[], object]]:
-    """The SQL of the page's 50 rows, and every statement of the page (count, rows, prefetches, cluster
-    choices and alerts), each run with a cursor and fetched: what the page cannot do without.
+def _bare_queries(admin: Any) -> tuple[Callable[[], object], Callable[[], object], int]:
+    """The SQL of the page's 50 rows, and every statement of the page (session, user, the search's lookups,
+    count, rows, cluster choices and alerts), each run with a cursor and fetched: what the page cannot do
+    without; and how many statements that is.
 
     The rows statement is built from the same queryset, policy and filterset as the page, and checked to be
     one the page sends, so that the baseline is the page's own query, not another.
@@ -253,7 +256,7 @@ def _bare_queries(admin: Any) -> tuple[Callable[[], object], Callable[[], object
                 cursor.fetchall()
         return len(statements)
 
-    return rows, every
+    return rows, every, len(statements)
 
 
 def _ganetimgr(sim: SimulatorProcess) -> Callable[[], int]:
@@ -292,19 +295,23 @@ def p1(url: str, admin: Any, sim: SimulatorProcess) -> None:
     client = deployment.login(url, admin.username, PASSWORD)
     first = client.get(PAGE)
     first.raise_for_status()
-    bare, every = _bare_queries(admin)
+    bare, every, statements = _bare_queries(admin)
     rows_on_page = len(bare())  # type: ignore[arg-type]
-    statements = every()
 
     def page() -> object:
         response = client.get(PAGE)
         response.raise_for_status()
         return response
 
-    every_name = f"bare SQL of the page's {statements} statements"
-    fns = {"bare SQL of the page's rows": bare, every_name: every, HTTP_PAGE: page}
+    rows_name = "the page's rows statement alone, bare"
+    every_name = f"ALL the page's SQL, bare ({statements} statements)"
+    fns = {rows_name: bare, every_name: every, HTTP_PAGE: page}
     rows = side_by_side(fns, PAGE_RUNS)
-    report(f"P1 admin list page {PAGE}, {rows_on_page} rows (goal ≤ 3x)", rows, "bare SQL of the page's rows")
+    title = f"P1 admin list page {PAGE}, {rows_on_page} rows, against ALL its SQL (goal ≤ 3x)"
+    report(title, rows, every_name)
+    ratio = statistics.median(rows[HTTP_PAGE]) / statistics.median(rows[rows_name])
+    print(f"  the page against its rows statement alone: {ratio:.2f}x")
+    print("  ALL its SQL: each statement of the request (session, user, lookups, count, rows, clusters)")
     print(f"  page size {len(first.content):,} bytes (goal ≤ 50,000)")
     ganetimgr = _ganetimgr(sim)
     table_bytes = ganetimgr()

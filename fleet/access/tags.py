@@ -18,6 +18,7 @@ which raises :class:`TagError` with a message fit for the user.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -174,5 +175,11 @@ class Flag(enum.StrEnum):
 
 def flags_from_tags(tags: Iterable[str], prefix: str) -> frozenset[Flag]:
     """The flags an object's tags set; other tags, ours or not, are ignored."""
-    known = {f"{prefix}:{flag}": flag for flag in Flag}
+    known = _flag_tags(prefix)
     return frozenset(known[tag] for tag in tags if tag in known)
+
+
+@functools.cache
+def _flag_tags(prefix: str) -> dict[str, Flag]:
+    """Each flag's tag under ``prefix`` (one prefix per deployment: the lists ask for every row)."""
+    return {f"{prefix}:{flag}": flag for flag in Flag}

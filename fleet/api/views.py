@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 
 from fleet.api.serializers.clusters import (
@@ -28,8 +26,6 @@ from fleet.jobs.models import Job
 
 ID_PATTERN = "[0-9]{1,18}"
 
-_user_model = get_user_model()
-
 
 class InstanceViewSet(RestrictedViewSet):
     """Instances: those you own directly or through a group; every one for helpdesk and admins."""
@@ -39,8 +35,8 @@ class InstanceViewSet(RestrictedViewSet):
         .defer("raw", "hvparams", "cluster__raw_info", "primary_node__raw")
         .prefetch_related(
             "nics",
-            Prefetch("owner_users", _user_model.objects.only("pk", _user_model.USERNAME_FIELD)),
-            Prefetch("owner_groups", Group.objects.only("pk", "name")),
+            "owners",
+            Prefetch("secondary_nodes", Node.objects.only("pk", "name")),
         )
         .order_by("name", "pk")
     )

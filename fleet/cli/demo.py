@@ -270,8 +270,7 @@ def _register(row: dict[str, Any], timeout: float) -> None:
 def _pick_owner(clusters: list[dict[str, Any]], timeout: float) -> tuple[str, int]:
     """The user named by the most owner tags across the fleet (ties: the first name), and how many VMs.
 
-    Asked of the clusters themselves, before the first sync, so that the account exists when the sync reads
-    the tags and the ownership the pages show comes from Ganeti.
+    Asked of the clusters themselves, before the first sync: the ownership the pages show comes from Ganeti.
     """
     from fleet.access.tags import owners_from_tags
     from fleet.rapi import Credentials, Pin, RapiClient, query

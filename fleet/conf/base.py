@@ -116,6 +116,9 @@ def django_settings(config: Config) -> dict[str, Any]:
         "LOGIN_URL": "login",
         "LOGIN_REDIRECT_URL": "instance-list",
         "LOGOUT_REDIRECT_URL": "login",
+        # a page reads its session and the session's user in one statement (fleet.web.sessions)
+        "SESSION_ENGINE": "fleet.web.sessions",
+        "AUTHENTICATION_BACKENDS": ["fleet.web.sessions.SessionUserBackend"],
         "REST_FRAMEWORK": REST_FRAMEWORK,
         "SPECTACULAR_SETTINGS": SPECTACULAR_SETTINGS,
         "FLEET_STALE_AFTER_SECONDS": STALE_AFTER_SECONDS,

@@ -181,6 +181,9 @@ def _credentials_keys(source: _Source) -> tuple[str, ...]:
     return tuple(keys)
 
 
+POSTGRESQL_ENGINE = "fleet.conf.postgresql"
+
+
 def _database(source: _Source, data_dir: Path) -> dict[str, Any]:
     url = source.get("database_url")
     if not url:
@@ -196,6 +199,8 @@ def _database(source: _Source, data_dir: Path) -> dict[str, Any]:
         database = dict(dj_database_url.parse(str(url), conn_max_age=60, conn_health_checks=True))
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from exc
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = POSTGRESQL_ENGINE  # health checks only after the connection sat idle
     if not database.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database")
     return _sqlite(database) if database["ENGINE"].endswith("sqlite3") else database

@@ -20,12 +20,12 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
+from fleet.inventory.filterset_base import FilterSet
 from fleet.inventory.models import (
     Cluster,
     Instance,
-    InstanceGroupOwner,
+    InstanceOwner,
     InstanceStatus,
-    InstanceUserOwner,
     Network,
     Nic,
     Node,
@@ -144,7 +144,7 @@ class SortFilter(filters.OrderingFilter):
         return qs.order_by(*ordering, *self.tiebreak)
 
 
-class InstanceFilterSet(filters.FilterSet):
+class InstanceFilterSet(FilterSet):
     """The instance list: global search, search by column, filters, figure ranges, sorting."""
 
     q = TextFilter(method="search", label="Search name, IP, MAC or owner")
@@ -197,9 +197,7 @@ class InstanceFilterSet(filters.FilterSet):
         """
         if not value:
             return qs
-        others = [
-            owners.values_list("instance_id", flat=True) for owners in _owners_named(value, "icontains")
-        ]
+        others = [_owned_by_names(value, "icontains").values_list("instance_id", flat=True)]
         if set(value) <= _IP_CHARACTERS:
             others.append(
                 Nic.objects.filter(ip__startswith=value).order_by().values_list("instance_id", flat=True)
@@ -211,9 +209,10 @@ class InstanceFilterSet(filters.FilterSet):
             )
         first, *rest = others
         # UNION ALL streams, so the limit stops the read early; the ids are complete if it was not reached.
-        found = list(first.union(*rest, all=True)[: SEARCH_INLINE_IDS + 1])
+        every = first.union(*rest, all=True) if rest else first
+        found = list(every[: SEARCH_INLINE_IDS + 1])
         if len(found) > SEARCH_INLINE_IDS:
-            return qs.filter(Q(name__icontains=value) | Q(pk__in=first.union(*rest)))
+            return qs.filter(Q(name__icontains=value) | Q(pk__in=first.union(*rest) if rest else first))
         if not found:
             return qs.filter(name__icontains=value)
         return qs.filter(Q(name__icontains=value) | Q(pk__in=sorted(set(found))))
@@ -269,20 +268,13 @@ def _on_nodes(nodes: Q) -> Q:
     return Q(primary_node_id__in=node_ids) | Q(pk__in=secondary)
 
 
-def _owners_named(value: str | list[str], lookup: str) -> tuple[QuerySet[Any], QuerySet[Any]]:
-    """Ids of the instances owned by a user, and by a group, whose name matches ``value`` by ``lookup``."""
-    users = InstanceUserOwner.objects.filter(**{f"user__username__{lookup}": value})
-    groups = InstanceGroupOwner.objects.filter(**{f"group__name__{lookup}": value})
-    return users.order_by().values("instance_id"), groups.order_by().values("instance_id")
-
-
 def _owned_by_names(value: str | list[str], lookup: str) -> QuerySet[Any]:
-    """Ids of the instances owned by a user or a group whose name matches ``value`` by ``lookup``."""
-    users, groups = _owners_named(value, lookup)
-    return users.union(groups)
+    """Ids of the instances whose tags name a user or a group whose name matches ``value`` by ``lookup``
+    (whether or not that account exists: the name is what the tag says)."""
+    return InstanceOwner.objects.filter(**{f"name__{lookup}": value}).order_by().values("instance_id")
 
 
-class ClusterFilterSet(filters.FilterSet):
+class ClusterFilterSet(FilterSet):
     """The cluster list: by name and health."""
 
     q = TextFilter(method="search", label="Search name or description")
@@ -298,7 +290,7 @@ class ClusterFilterSet(filters.FilterSet):
         return qs.filter(Q(name__icontains=value) | Q(description__icontains=value)) if value else qs
 
 
-class NodeFilterSet(filters.FilterSet):
+class NodeFilterSet(FilterSet):
     """The node list: per cluster and node group, by role and flags."""
 
     q = TextFilter(field_name="name", label="Name contains")
@@ -326,7 +318,7 @@ class NodeFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class NodeGroupFilterSet(filters.FilterSet):
+class NodeGroupFilterSet(FilterSet):
     """Node groups, per cluster."""
 
     q = TextFilter(field_name="name", label="Name contains")
@@ -338,7 +330,7 @@ class NodeGroupFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class NetworkFilterSet(filters.FilterSet):
+class NetworkFilterSet(FilterSet):
     """Networks, per cluster."""
 
     q = TextFilter(method="search", label="Name or CIDR contains")

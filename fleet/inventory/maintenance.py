@@ -15,8 +15,7 @@ from django.db.models import Model
 
 from fleet.inventory.models import (
     Instance,
-    InstanceGroupOwner,
-    InstanceUserOwner,
+    InstanceOwner,
     Network,
     NetworkConnection,
     Nic,
@@ -27,8 +26,7 @@ from fleet.inventory.models import (
 READ_MODEL: tuple[type[Model], ...] = (
     Instance,
     Nic,
-    InstanceUserOwner,
-    InstanceGroupOwner,
+    InstanceOwner,
     Instance.secondary_nodes.through,
     Node,
     NodeGroup,

@@ -5,15 +5,15 @@ Conventions as in ``fleet.inventory.filtersets``.
 
 from __future__ import annotations
 
-import django_filters as filters
 from django.db.models import Q, QuerySet
 
+from fleet.inventory.filterset_base import FilterSet
 from fleet.inventory.filtersets import ChoicesFilter, FigureFilter, NamesFilter, SortFilter, TextFilter
 from fleet.jobs.models import Job, JobStatus, JobTarget
 from fleet.jobs.targets import TargetKind
 
 
-class JobFilterSet(filters.FilterSet):
+class JobFilterSet(FilterSet):
     """Jobs across clusters: by cluster, status, the objects they act on (by the names their opcodes give,
     so that a job stays found after its instance was renamed or destroyed), requester; search in the summary
     and reason."""

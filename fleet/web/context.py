@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Q
@@ -25,6 +26,8 @@ ALERT_FIELDS = (
 )
 """What the banner shows of a cluster, and what decides whether it shows it."""
 
+T = TypeVar("T")
+
 
 def _stale_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.FLEET_STALE_AFTER_SECONDS)
@@ -42,9 +45,10 @@ def cluster_alerts(user: Any) -> list[Cluster]:
     return list(restrict(troubled, user, VIEW).only(*ALERT_FIELDS).order_by("name"))
 
 
-def alerts_among(clusters: list[Cluster]) -> list[Cluster]:
-    """The clusters of ``clusters`` (loaded with :data:`ALERT_FIELDS`) that :func:`cluster_alerts` would
-    give: for a page that reads the clusters anyway, the banner without a query of its own."""
+def alerts_among(clusters: Sequence[T]) -> list[T]:
+    """The clusters of ``clusters`` (with the attributes of :data:`ALERT_FIELDS`: rows or named tuples)
+    that :func:`cluster_alerts` would give: for a page that reads the clusters anyway, the banner without a
+    query of its own."""
     cutoff = _stale_before()
     return [
         c

@@ -9,6 +9,7 @@ HTML is the same as the template wrote.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from html import escape
 from typing import Any, NamedTuple
@@ -62,19 +63,35 @@ def instance_row(
         _ROW.format(
             url=escape(url),
             name=escape(row["name"]),
-            cluster_query=escape(_query_value(cluster)),
-            cluster=escape(cluster),
-            node=escape(row["node_name"] or ""),
-            memory=escape(mib(row["memory"])),
+            cluster_query=_query_text(cluster),
+            cluster=_text(cluster),
+            node=_text(row["node_name"] or ""),
+            memory=_text(mib(row["memory"])),
             disks=escape(mib_list(row["disk_sizes"])),
-            vcpus=escape(str(row["vcpus"])),
-            status_class=escape(status_class(status)),
-            status=escape(_STATUS_LABELS.get(status, status)),
-            badges="".join(f'<span class="badge {escape(b.kind)}">{escape(b.label)}</span>' for b in badges),
+            vcpus=_text(str(row["vcpus"])),
+            status_class=_text(status_class(status)),
+            status=_text(_STATUS_LABELS.get(status, status)),
+            badges="".join(f'<span class="badge {_text(b.kind)}">{_text(b.label)}</span>' for b in badges),
             networks=networks(nics),
             owners=owners_html(owners),
         )
     )
+
+
+# Rows share most of their values (clusters, nodes, sizes, networks, owners): each is escaped and quoted once.
+_SHARED = 4096
+
+
+@functools.lru_cache(maxsize=_SHARED)
+def _text(value: str) -> str:
+    """``value`` escaped for HTML."""
+    return escape(value)
+
+
+@functools.lru_cache(maxsize=_SHARED)
+def _query_text(value: str) -> str:
+    """``value`` as a query string value (:func:`_query_value`), escaped for an HTML attribute."""
+    return escape(_query_value(value))
 
 
 _SLOT = "@@slot@@"  # left as it is by reverse()'s quoting, and in no route
@@ -86,8 +103,12 @@ def detail_url_maker() -> Callable[[str, str], str]:
     prefix, middle, suffix = reverse("instance-detail", args=[_SLOT, _SLOT]).split(_SLOT)
     safe = RFC3986_SUBDELIMS + "/~:@"
 
+    @functools.lru_cache(maxsize=_SHARED)
+    def cluster_part(cluster: str) -> str:
+        return f"{prefix}{quote(cluster, safe=safe)}{middle}"
+
     def url(cluster: str, name: str) -> str:
-        return f"{prefix}{quote(cluster, safe=safe)}{middle}{quote(name, safe=safe)}{suffix}"
+        return f"{cluster_part(cluster)}{quote(name, safe=safe)}{suffix}"
 
     return url
 
@@ -104,7 +125,7 @@ def networks(nics: list[NicText]) -> str:
     for nic in nics:
         if nic.network_name:
             name, ip = nic.network_name, f"{nic.ip}@" if nic.ip else ""
-            lines.append(f'<a href="?network={escape(_query_value(name))}">{escape(ip)}{escape(name)}</a>')
+            lines.append(f'<a href="?network={_query_text(name)}">{escape(ip)}{_text(name)}</a>')
         elif nic.ip:
             lines.append(escape(f"{nic.ip}@{nic.link}" if nic.link else nic.ip))
         else:
@@ -117,5 +138,16 @@ def owners_html(owners: list[Owner]) -> str:
     links = []
     for owner in owners:
         css = ' class="group"' if owner.is_group else ""
-        links.append(f'<a href="?owner={escape(_query_value(owner.name))}"{css}>{escape(owner.name)}</a> ')
+        links.append(f'<a href="?owner={_query_text(owner.name)}"{css}>{_text(owner.name)}</a> ')
     return "".join(links)
+
+
+def options_html(choices: list[tuple[str, str]], chosen: list[str] | None) -> SafeString:
+    """The ``<option>`` elements of a select over (value, label) ``choices``, the ``chosen`` values selected:
+    built here, as the rows are, rather than in a template loop over the fleet's clusters; escaped HTML."""
+    picked = set(chosen or ())
+    options = (
+        (escape(value), " selected" if value in picked else "", escape(label)) for value, label in choices
+    )
+    html = "".join(f'<option value="{v}"{s}>{label}</option>' for v, s, label in options)
+    return mark_safe(html)  # every value is escaped

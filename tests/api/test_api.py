@@ -8,6 +8,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 
+from fleet.inventory.models import Instance, Node
+from fleet.inventory.owners import sync_owners
 from tests.inventory import factories
 from tests.inventory.scenario import Scenario
 from tests.web.nasty import API_LISTS, NASTY, params
@@ -145,11 +147,24 @@ def test_no_value_of_any_parameter_breaks_the_api(scenario: Scenario, path: str)
                 assert param in response.json(), (param, value, response.json())
 
 
+def test_an_instance_has_its_secondary_nodes(scenario: Scenario) -> None:
+    client = token_client(scenario.root)
+    rows = {row["name"]: row for row in client.get("/api/instances/?page_size=100").json()["results"]}
+    assert rows["vm-b1.example.org"]["secondary_nodes"] == ["alpha-n2.example.org"]
+    assert rows["vm-b0.example.org"]["secondary_nodes"] == []
+    one = client.get(f"/api/instances/{scenario['vm-b1'].pk}/").json()
+    assert one["primary_node"] == "beta-n1.example.org" and one["secondary_nodes"] == ["alpha-n2.example.org"]
+
+
 def test_instance_list_query_count(scenario: Scenario, django_assert_num_queries) -> None:
     for n in range(60):
-        factories.instance(scenario.alpha, f"bulk{n:03d}.example.org")
+        instance = factories.instance(
+            scenario.alpha, f"bulk{n:03d}.example.org", tags=["fleet:user:alice", "fleet:group:ops"]
+        )
+        instance.secondary_nodes.add(Node.objects.get(name="alpha-n2.example.org"))
+    sync_owners(Instance.objects.all())
     client = token_client(scenario.root)
-    # token+user, count, page, nics, owner users, owner groups
+    # token+user, count, page, nics, owners, secondary nodes
     for size in (20, 50):
         with django_assert_num_queries(6):
             assert client.get(f"/api/instances/?page_size={size}").status_code == 200

@@ -71,7 +71,7 @@ def test_the_report_names_what_fleet_does_not_know(world: dict[str, object]) -> 
     assert report.unknown_users == {"ghost"}
     assert report.unknown_groups == {"phantoms"}
     assert report.malformed_tags == (("broken.example.org", "fleet:user:"),)
-    assert report.added == 7  # alice x2, bob, carol; ops x3
+    assert report.added == 9  # alice x2, bob, carol, ghost; ops x3, phantoms
     assert report.removed == 0
 
 

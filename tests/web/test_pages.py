@@ -159,6 +159,10 @@ def test_instance_detail_is_404_for_whoever_may_not_see_it(login) -> None:
     path = "/instances/alpha.example.org/aai-box.grnet.gr/"
     html = body(login("alice"), path)
     assert "83.212.168.153" in html and "Needs reboot" in html and "aa:00:00:12:34:56" in html
+    assert "<dt>Owners</dt><dd>alice </dd>" in html and "<dt>Secondary nodes</dt><dd>—</dd>" in html
+    mirrored = body(login("root"), "/instances/beta.example.org/vm-b1.example.org/")
+    assert "<dt>Secondary nodes</dt><dd>alpha-n2.example.org</dd>" in mirrored
+    assert "<dt>Owners</dt><dd>ops (group) </dd>" in mirrored
     body(login("helpdesk"), path)
     body(login("bob"), path, 404)
     body(login("carol"), path, 404)

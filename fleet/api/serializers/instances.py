@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fleet.access.tags import Flag, flags_from_tags
+from fleet.access.tags import Flag, OwnerKind, flags_from_tags
 from fleet.inventory.models import Instance, Nic
 
 
@@ -26,6 +26,7 @@ class OwnersSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class InstanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     cluster = serializers.CharField(source="cluster.name")
     primary_node = serializers.CharField(source="primary_node.name", allow_null=True, default=None)
+    secondary_nodes = serializers.SerializerMethodField()
     nics = NicSerializer(many=True)
     owners = serializers.SerializerMethodField()
     flags = serializers.SerializerMethodField()
@@ -37,6 +38,7 @@ class InstanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "name",
             "cluster",
             "primary_node",
+            "secondary_nodes",
             "status",
             "admin_state",
             "oper_state",
@@ -55,11 +57,18 @@ class InstanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "synced_at",
         ]
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_secondary_nodes(self, instance: Instance) -> list[str]:
+        """The names of the secondary nodes (DRBD's mirror), in name order."""
+        return sorted(node.name for node in instance.secondary_nodes.all())
+
     @extend_schema_field(OwnersSerializer)
     def get_owners(self, instance: Instance) -> dict[str, list[str]]:
+        """The users and groups the instance's tags name, whether or not such an account exists yet."""
+        owners = instance.owners.all()
         return {
-            "users": sorted(user.get_username() for user in instance.owner_users.all()),
-            "groups": sorted(group.name for group in instance.owner_groups.all()),
+            "users": sorted(o.name for o in owners if o.kind == OwnerKind.USER),
+            "groups": sorted(o.name for o in owners if o.kind == OwnerKind.GROUP),
         }
 
     @extend_schema_field(

@@ -5,10 +5,9 @@ from fleet.inventory.models.instances import (
     AdminState,
     DiskTemplate,
     Instance,
-    InstanceGroupOwner,
+    InstanceOwner,
     InstanceQuerySet,
     InstanceStatus,
-    InstanceUserOwner,
     Nic,
 )
 from fleet.inventory.models.networks import Network, NetworkConnection, NicMode
@@ -21,10 +20,9 @@ __all__ = [
     "ClusterHealth",
     "DiskTemplate",
     "Instance",
-    "InstanceGroupOwner",
+    "InstanceOwner",
     "InstanceQuerySet",
     "InstanceStatus",
-    "InstanceUserOwner",
     "Network",
     "NetworkConnection",
     "Nic",

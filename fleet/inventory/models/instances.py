@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
+from fleet.access.tags import OwnerKind
 from fleet.inventory.models.base import GanetiObject
 from fleet.inventory.models.clusters import Cluster
 from fleet.inventory.models.networks import Network, NicMode
@@ -57,13 +57,16 @@ class InstanceQuerySet(models.QuerySet["Instance"]):
     """Queries on instances that more than one caller needs."""
 
     def owned_by(self, user: AbstractBaseUser) -> InstanceQuerySet:
-        """Instances ``user`` owns, directly (a user tag) or through a group they belong to (a group tag).
+        """Instances ``user`` owns, directly (a user tag naming their username) or through a group they
+        belong to now (a group tag naming it).
 
-        One query: the ids from both owner tables, united, select the instances; each side is an index lookup.
+        Names, not ids: an account made after the sync, renamed, or given a group owns at once what the tags
+        name. One query: the ids from both lookups, united, select the instances; each is an index lookup.
         """
-        memberships = Group.user_set.through.objects.filter(user_id=user.pk).values("group_id")
-        direct = InstanceUserOwner.objects.filter(user_id=user.pk).values("instance_id")
-        via_group = InstanceGroupOwner.objects.filter(group_id__in=memberships).values("instance_id")
+        groups = Group.objects.filter(user__pk=user.pk).order_by().values("name")
+        owners = InstanceOwner.objects.order_by()
+        direct = owners.filter(kind=OwnerKind.USER, name=user.get_username()).values("instance_id")
+        via_group = owners.filter(kind=OwnerKind.GROUP, name__in=groups).values("instance_id")
         return self.filter(pk__in=direct.union(via_group))
 
     def on_node(self, node: Node) -> InstanceQuerySet:
@@ -77,8 +80,8 @@ class Instance(GanetiObject):
 
     Sizes are MiB. ``memory`` and ``vcpus`` are the configured values (beparams ``maxmem`` and ``vcpus``), the
     ``oper_*`` ones what runs now. ``disk_total`` is the sum of ``disk_sizes``, so that lists can sort on it.
-    The owners are derived from the tags (``fleet.inventory.owners``) and stored in two tables, so that "what
-    may user X see" is an indexed query; the tags remain the truth.
+    The owners are derived from the tags (``fleet.inventory.owners``) and stored by name in
+    :class:`InstanceOwner`, so that "what may user X see" is an indexed query; the tags remain the truth.
     """
 
     # No index of its own: the unique (cluster, name) starts with it.
@@ -113,13 +116,6 @@ class Instance(GanetiObject):
     os = models.CharField("OS", max_length=128, blank=True)
     hvparams = models.JSONField(default=dict, blank=True, help_text="The hypervisor parameters Fleet shows.")
     network_port = models.PositiveIntegerField(null=True, blank=True, help_text="VNC/SPICE port on the node.")
-
-    owner_users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="InstanceUserOwner", related_name="owned_instances", blank=True
-    )
-    owner_groups = models.ManyToManyField(
-        Group, through="InstanceGroupOwner", related_name="owned_instances", blank=True
-    )
 
     objects = InstanceQuerySet.as_manager()
 
@@ -172,36 +168,28 @@ class Nic(models.Model):
         return f"nic{self.index} {self.ip or ''} {self.mac}".strip()
 
 
-class InstanceUserOwner(models.Model):
-    """A user who owns an instance, from a ``<prefix>:user:<name>`` tag."""
+class InstanceOwner(models.Model):
+    """A user or a group that an ownership tag names (``<prefix>:user:<name>``, ``<prefix>:group:<name>``).
 
-    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="user_owner_links")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="instance_owner_links",
-        db_index=False,
-    )
+    No link to an account: the name is matched when someone asks, so that a tag naming an account that does
+    not exist yet grants nothing until it does, then everything it names. Names compare exactly (Ganeti's
+    tags and Django's usernames are both case-sensitive).
+    """
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "instance"], name="instanceuserowner_unique")]
-
-    def __str__(self) -> str:
-        return f"user {self.user_id} owns instance {self.instance_id}"
-
-
-class InstanceGroupOwner(models.Model):
-    """A group whose members own an instance, from a ``<prefix>:group:<name>`` tag."""
-
-    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="group_owner_links")
-    group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, related_name="instance_owner_links", db_index=False
-    )
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="owners", db_index=False)
+    kind = models.CharField(max_length=5, choices=[(k.value, k.value) for k in OwnerKind])
+    name = models.CharField(max_length=128, help_text="A username or a group name, as the tag writes it.")
 
     class Meta:
+        ordering = ["instance", "kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "instance"], name="instancegroupowner_unique")
+            # Who owns what: "instances of user X" reads this index alone.
+            models.UniqueConstraint(fields=["kind", "name", "instance"], name="instanceowner_unique"),
+        ]
+        indexes = [
+            # An instance's owners (the list's column, the sync's rewrite), from this index alone.
+            models.Index(fields=["instance", "kind", "name"], name="instanceowner_instance_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"group {self.group_id} owns instance {self.instance_id}"
+        return f"{self.kind} {self.name} owns instance {self.instance_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from django import template
 from django.utils.html import format_html
@@ -74,11 +75,21 @@ def ganeti_ts(value: Any) -> dt.datetime | None:
 @register.simple_tag(takes_context=True)
 def sort_header(context: template.Context, key: str, label: str) -> str:
     """A column header that sorts by ``key``, and by ``-key`` when already sorted by it, from page 1."""
-    request = context["request"]
-    current = request.GET.get("sort", "")
+    current, others = _sort_query(context)
     target = f"-{key}" if current == key else key
     arrow = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
-    query = request.GET.copy()
-    query["sort"] = target
-    query.pop("page", None)
-    return format_html('<a href="?{}" class="sort">{}{}</a>', query.urlencode(), label, arrow)
+    return format_html('<a href="?{}sort={}" class="sort">{}{}</a>', others, quote(target), label, arrow)
+
+
+def _sort_query(context: template.Context) -> tuple[str, str]:
+    """The current sort key, and the rest of the query string without ``sort`` and ``page`` (ending in
+    ``&`` unless empty): worked out once per page (``render_context``), not once per column."""
+    cached = context.render_context.get(_sort_query)
+    if cached is None:
+        query = context["request"].GET.copy()
+        current = query.get("sort", "")
+        query.pop("sort", None)
+        query.pop("page", None)
+        others = query.urlencode()
+        cached = context.render_context[_sort_query] = (current, f"{others}&" if others else "")
+    return cached

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page
 from django.db.models import Aggregate, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONArray
 from django.utils.safestring import SafeString
 
 from fleet.access import policy
-from fleet.access.tags import Flag, flags_from_tags
+from fleet.access.tags import Flag, OwnerKind, flags_from_tags
 from fleet.inventory.filtersets import InstanceFilterSet
 from fleet.inventory.models import (
     Cluster,
     Instance,
-    InstanceGroupOwner,
+    InstanceOwner,
     InstanceStatus,
-    InstanceUserOwner,
     Nic,
     Node,
 )
@@ -53,9 +52,11 @@ LIST_VALUES = {
     "cluster_name": Subquery(Cluster.objects.filter(pk=OuterRef("cluster_id")).order_by().values("name")),
     "node_name": Subquery(Node.objects.filter(pk=OuterRef("primary_node_id")).order_by().values("name")),
     "nic_list": _json_rows(Nic.objects, "index", "ip", "network_name", "link"),
-    "user_list": _json_rows(InstanceUserOwner.objects, f"user__{get_user_model().USERNAME_FIELD}"),
-    "group_list": _json_rows(InstanceGroupOwner.objects, "group__name"),
+    "owner_list": _json_rows(InstanceOwner.objects, "kind", "name"),
 }
+
+
+STATUS_CHOICES = [(value, str(label)) for value, label in InstanceStatus.choices]
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,11 @@ def _nics(rows: list[list[Any]] | None) -> list[tables.NicText]:
     return [tables.NicText(ip, network, link) for _, ip, network, link in sorted(rows or [])]
 
 
-def _owners(users: list[list[str]] | None, groups: list[list[str]] | None) -> list[tables.Owner]:
-    """The users, then the groups, each in name order (by code point, the same on every database)."""
-    return [tables.Owner(name, is_group=False) for (name,) in sorted(users or [])] + [
-        tables.Owner(name, is_group=True) for (name,) in sorted(groups or [])
-    ]
+def owners(pairs: Iterable[tuple[str, str]] | None) -> list[tables.Owner]:
+    """The owners of (kind, name) ``pairs``: the users, then the groups, each in name order (by code point,
+    the same on every database)."""
+    ordered = sorted(pairs or [], key=lambda pair: (pair[0] != OwnerKind.USER, pair[1]))
+    return [tables.Owner(name, is_group=kind == OwnerKind.GROUP) for kind, name in ordered]
 
 
 class InstanceList(ListPage):
@@ -117,7 +118,7 @@ class InstanceList(ListPage):
                 row,
                 url(row["cluster_name"], row["name"]),
                 _nics(row["nic_list"]),
-                _owners(row["user_list"], row["group_list"]),
+                owners(row["owner_list"]),
                 badges(row["tags"]),
             )
             for row in rows
@@ -125,12 +126,16 @@ class InstanceList(ListPage):
 
     def extra_context(self, filterset: Any, page: Page[Any] | None) -> dict[str, Any]:
         # One query for the cluster choices and the banner, which would otherwise ask for its own.
-        clusters = policy.restrict(Cluster.objects.only(*ALERT_FIELDS), self.request.user, policy.VIEW)
-        clusters = list(clusters.order_by("name"))
+        # Named tuples, not model instances: the page needs a few fields of every cluster, nothing else.
+        visible = policy.restrict(Cluster.objects.all(), self.request.user, policy.VIEW)
+        clusters = list(visible.order_by("name").values_list(*ALERT_FIELDS, named=True))
+        form = filterset.form
         return {
-            "cluster_names": [c.name for c in clusters],
+            "cluster_options": tables.options_html(
+                [(c.name, c.name) for c in clusters], form["cluster"].value()
+            ),
             "cluster_alerts": alerts_among(clusters),
-            "statuses": InstanceStatus,
+            "status_options": tables.options_html(STATUS_CHOICES, form["status"].value()),
         }
 
 
@@ -138,7 +143,7 @@ class InstanceDetail(DetailPage):
     """One instance: where it runs, its resources, NICs, disks, owners and recent jobs."""
 
     queryset = Instance.objects.select_related("cluster", "primary_node").prefetch_related(
-        "nics", "secondary_nodes", "owner_users", "owner_groups"
+        "nics", "secondary_nodes", "owners"
     )
     template_name = "fleet/instances/detail.html"
     context_object_name = "instance"
@@ -148,4 +153,8 @@ class InstanceDetail(DetailPage):
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
         jobs = policy.restrict(Job.objects.on_instance(obj), self.request.user, policy.VIEW)
-        return {"badges": badges(obj.tags), "jobs": jobs.select_related("cluster")[:20]}
+        return {
+            "badges": badges(obj.tags),
+            "owners": owners((owner.kind, owner.name) for owner in obj.owners.all()),
+            "jobs": jobs.select_related("cluster")[:20],
+        }
