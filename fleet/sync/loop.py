@@ -57,6 +57,7 @@ log = logging.getLogger("fleet.sync")
 
 MANY_ENDED = 20  # jobs ended unseen in one poll (a worker back after a while): a full pass reads it all
 JOB_QUEUE = "the job queue"
+CLOCK_SKEW = dt.timedelta(minutes=5)  # how far a cluster's clock may be behind the worker's
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,6 @@ class ClusterLoop:
         elif isinstance(message, PassFailed):
             await self._pass_failed(message)
         elif isinstance(message, JobsRead):
-            first = self._cursor is None or self._cursor.last_id is None
             if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
                 self._poll_failures = 0
                 if self._cursor is not None:
@@ -311,12 +311,15 @@ class ClusterLoop:
             recorded = await self.db.urgent(_jobs_step, self.cluster_id, message)
             self._poll_failures = 0
             assert self._cursor is not None
-            self._cursor.advance(recorded.seen, recorded.unfinished, (job_id for job_id, _ in recorded.ended))
+            self._cursor.advance(
+                recorded.seen, recorded.unfinished, (job_id for job_id, *_ in recorded.ended)
+            )
             for job_id in recorded.unfinished:
                 self.follow(job_id)
-            if first:
-                return  # the whole queue, history included: the full pass reads the cluster as it is
-            changes = [what for _, what in recorded.ended]
+            # The first poll reads the whole queue, its history included: what ended before the last full
+            # pass began reading (give or take the cluster's clock) is in what that pass wrote.
+            since = self._full_read_at - CLOCK_SKEW if self._full_read_at else None
+            changes = [what for _, what, end in recorded.ended if not (since and end and end < since)]
             if len(changes) > MANY_ENDED or follower.EVERYTHING in changes:
                 self._changed(follower.EVERYTHING)
             else:
@@ -408,8 +411,9 @@ class ClusterLoop:
             self._post(self.read_jobs(), "job poll")
 
     def _may_poll(self) -> bool:
-        """Polls wait until the first pass connects, and while the cluster is failing."""
-        return self.failures == 0 and self.clients.current is not None
+        """Polls wait until the first full pass is written (a first sync goes first, the queue's history
+        after it), and while the cluster is failing."""
+        return self.failures == 0 and self._full_read_at is not None and self.clients.current is not None
 
     def _next_deadline(self) -> float:
         full = math.inf if _running(self._passing) else -math.inf if self._full_wanted else self._next_full

@@ -52,11 +52,11 @@ def cursor(cluster_id: int) -> Cursor:
 @dataclass(frozen=True)
 class Recorded:
     """What :func:`record` found: every job id it saw, those still unfinished, and those that ended with
-    this record, each with what it changed."""
+    this record, each with what it changed and when it ended."""
 
     seen: list[int]
     unfinished: list[int]
-    ended: list[tuple[int, Touched]]
+    ended: list[tuple[int, Touched, dt.datetime | None]]
 
 
 def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.datetime) -> Recorded:
@@ -69,7 +69,7 @@ def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.dateti
         new: list[Job] = []
         changed: list[Job] = []
         fields: set[str] = set()
-        ended: list[tuple[int, Touched]] = []
+        ended: list[tuple[int, Touched, dt.datetime | None]] = []
         untied: list[tuple[Job, Sequence[Any]]] = []
         for job_id, rec in by_id.items():
             job = known.get(job_id)
@@ -88,7 +88,7 @@ def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.dateti
             if not had_ops and job.op_ids:
                 untied.append((job, rec.get("ops") or []))
             if job.status in FINAL_STATUSES and not was_final:
-                ended.append((job_id, targets.changed(rec.get("ops") or [])))
+                ended.append((job_id, targets.changed(rec.get("ops") or []), job.ended_at))
         found = tie(cluster_id, untied)
         for job, _ in untied:
             if job.pk is not None and job.instance_id is not None:  # a known job, tied now
