@@ -250,17 +250,27 @@ class ClusterLoop:
             return PassFailed(read_at, exc)
 
     async def read_jobs(self) -> JobsRead | ReadFailed:
-        """A poll of the job queue, not yet written."""
+        """A poll of the job queue, not yet written. The first reads the whole queue, days of history:
+        like a full read of every instance, it waits for the fetch gate and holds it until written, so that
+        the first syncs of other clusters go first."""
         client = self.clients.current
         read_at = self.now()
+        gate: asyncio.Semaphore | None = None
         try:
             if client is None:
                 raise _Offline("no connection yet")
             if self._cursor is None:
                 self._cursor = await self.db.run(queue.cursor, self.cluster_id)
+            if self._cursor.last_id is None:
+                gate = self.fetch_gate or asyncio.Semaphore()
+                await gate.acquire()
             with self.clients.using(client):
-                return JobsRead(read_at, await fetch_jobs(client, self._cursor, self._waiting))
-        except Exception as exc:
+                return JobsRead(read_at, await fetch_jobs(client, self._cursor, self._waiting), gate)
+        except BaseException as exc:
+            if gate is not None:
+                gate.release()
+            if not isinstance(exc, Exception):
+                raise
             return ReadFailed(JOB_QUEUE, exc)
 
     async def read_names(self, names: Collection[str]) -> NamesRead | ReadFailed:
@@ -303,12 +313,17 @@ class ClusterLoop:
         elif isinstance(message, PassFailed):
             await self._pass_failed(message)
         elif isinstance(message, JobsRead):
-            if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
-                self._poll_failures = 0
-                if self._cursor is not None:
-                    self._cursor.advance((), (), ())
-                return
-            recorded = await self.db.urgent(_jobs_step, self.cluster_id, message)
+            try:
+                if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
+                    self._poll_failures = 0
+                    if self._cursor is not None:
+                        self._cursor.advance((), (), ())
+                    return
+                run = self.db.run if message.in_full else self.db.urgent  # history waits its turn
+                recorded = await run(_jobs_step, self.cluster_id, message)
+            finally:
+                if message.in_full is not None:
+                    message.in_full.release()
             self._poll_failures = 0
             assert self._cursor is not None
             self._cursor.advance(

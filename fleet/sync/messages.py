@@ -46,6 +46,7 @@ class JobsRead:
 
     read_at: dt.datetime
     fetched: FetchedJobs
+    in_full: asyncio.Semaphore | None = None  # held while the whole queue (its history) waits to be written
 
 
 @dataclass(frozen=True)
