@@ -11,7 +11,8 @@ Reads run beside the loop and post what they read (``fleet.sync.messages``):
   down from inside): the markers and live fields of every instance, then the full records of those that
   changed (``fleet.sync.fetch``).
 
-The loop handles one message at a time, on the worker's database threads (``fleet.sync.database``). Every
+The reads themselves are ``fleet.sync.reads``. The loop handles one message at a time, on the worker's
+database threads (``fleet.sync.database``). Every
 read carries the time it began, and a write leaves alone the rows a newer read wrote (``fleet.sync.diff``);
 what only the loop can know, it keeps: the instances a newer read found gone (an older full pass must not
 bring them back) and when the last full pass read (an older read of a few instances is dropped). So the
@@ -33,13 +34,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fleet.rapi import RapiError
-from fleet.rapi.errors import JobNotFound
 from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL, follower, health, queue, snapshot
-from fleet.sync.clients import Clients
-from fleet.sync.connect import Connection
 from fleet.sync.database import Database
-from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_jobs, fetch_partial
+from fleet.sync.fetch import Fetched
 from fleet.sync.messages import (
     JobEnded,
     JobGone,
@@ -50,13 +47,13 @@ from fleet.sync.messages import (
     PassRead,
     ReadFailed,
 )
+from fleet.sync.reads import JOB_QUEUE, Offline, Reads
 
 __all__ = ["ClusterLoop", "LoopSettings"]
 
 log = logging.getLogger("fleet.sync")
 
 MANY_ENDED = 20  # jobs ended unseen in one poll (a worker back after a while): a full pass reads it all
-JOB_QUEUE = "the job queue"
 CLOCK_SKEW = dt.timedelta(minutes=5)  # how far a cluster's clock may be behind the worker's
 
 
@@ -69,14 +66,6 @@ class LoopSettings:
     job_poll: float = DEFAULT_JOB_POLL  # seconds between polls of the job queue
     max_backoff: float = 300.0  # seconds between attempts at most, however long a cluster has been failing
     follow_limit: int = 10  # long polls at once per cluster; other unfinished jobs are polled meanwhile
-
-
-def _plan_step(cluster_id: int, fetched: Fetched) -> tuple[snapshot.Snapshot, set[str]]:
-    """Parse a full pass's first answers; return them and the names of the instances that changed."""
-    snap = fetched.parse()
-    assert snap.instance_markers is not None
-    plan = snapshot.plan_instances(cluster_id, snap.instance_markers)
-    return replace(snap, instances_at_rest=plan.at_rest), plan.changed
 
 
 def _full_step(cluster_id: int, read: PassRead, deleted_since: frozenset[str]) -> snapshot.Stats:
@@ -121,10 +110,9 @@ class ClusterLoop:
         now: Callable[[], dt.datetime] = timezone.now,
     ) -> None:
         self.cluster_id = cluster_id
-        self.name = f"cluster {cluster_id}"
         self.db = db
         self.gate = gate  # bounds how many clusters parse and write at once (memory)
-        self.fetch_gate = fetch_gate  # bounds how many clusters read every instance in full at once (memory)
+        self.reads = Reads(cluster_id, db, fetch_gate, now, settings.follow_limit, settings.max_backoff)
         self.settings = settings
         self.clock = clock
         self.now = now
@@ -132,14 +120,10 @@ class ClusterLoop:
         self.passes = 0
         self.rows_written = 0  # by full passes, ever: the worker refreshes statistics after many
         self.last_outcome: health.Outcome | None = None
-        self.clients = Clients()
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()  # reads and followers in flight
         self._followed: dict[int, asyncio.Task[None]] = {}
-        self._waiting: set[int] = set()  # followed jobs whose long poll runs (the others are polled)
-        self._follow_gate = asyncio.Semaphore(settings.follow_limit)
-        self._cursor: queue.Cursor | None = None
         self._full_read_at: dt.datetime | None = None  # when the last full pass written began reading
         self._deleted: dict[str, dt.datetime] = {}  # instances partial reads found gone, and when
         self._next_full = -math.inf
@@ -199,93 +183,23 @@ class ClusterLoop:
 
     # Reads -------------------------------------------------------------------------------------------------
 
+    @property
+    def name(self) -> str:
+        """The cluster's name, once its row was read (for the log)."""
+        return self.reads.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.reads.name = value
+
     async def full_pass(self) -> bool:
         """Read and write one full pass now, record health. Returns whether it succeeded."""
-        await self.handle(await self.read_full())
+        await self.handle(await self.reads.full())
         return self.last_outcome is not None and self.last_outcome.ok
 
     async def poll_jobs(self) -> None:
         """Read and write one poll of the job queue now (after a full pass, which connects)."""
-        await self.handle(await self.read_jobs())
-
-    async def read_full(self) -> PassRead | PassFailed:
-        """A full pass's reads, not yet written.
-
-        A pass that reads every instance in full (the first one, or one where most changed) holds the fetch
-        gate until its write is done (:attr:`PassRead.in_full`): that bounds how many clusters' full records
-        the worker holds at once, as answers waiting to be written or parsed.
-        """
-        read_at = self.now()
-        gate = self.fetch_gate or asyncio.Semaphore()
-        in_full = False
-        try:
-            connection = await self._connect()
-            client = self.clients.current
-            if connection is None or client is None:
-                return PassFailed(read_at, _Offline())
-            stored = await self.db.run(snapshot.has_instances, self.cluster_id)
-            with self.clients.using(client):
-                if not stored:  # nothing stored to compare with: every instance in full, at once
-                    await gate.acquire()
-                    in_full = True
-                    fetched = await fetch_full(client, markers=False)
-                    return PassRead(read_at, fetched, None, fetched.latency, connection.timeout, gate)
-                fetched = await fetch_full(client)
-                plan, changed = await self.db.run(_plan_step, self.cluster_id, fetched)
-                assert plan.instance_markers is not None
-                if len(changed) > min(FETCH_ALL_ABOVE, len(plan.instance_markers) // 2):
-                    plan = replace(plan, instance_markers=None)  # most changed: read all in full
-                    await gate.acquire()
-                    in_full = True
-                    details = await fetch_instances(client, None)
-                else:
-                    details = await fetch_instances(client, changed)
-                held = gate if in_full else None
-                return PassRead(read_at, plan, details, fetched.latency, connection.timeout, held)
-        except BaseException as exc:
-            if in_full:
-                gate.release()
-            if not isinstance(exc, Exception):
-                raise
-            return PassFailed(read_at, exc)
-
-    async def read_jobs(self) -> JobsRead | ReadFailed:
-        """A poll of the job queue, not yet written. The first reads the whole queue, days of history:
-        like a full read of every instance, it waits for the fetch gate and holds it until written, so that
-        the first syncs of other clusters go first."""
-        client = self.clients.current
-        read_at = self.now()
-        gate: asyncio.Semaphore | None = None
-        try:
-            if client is None:
-                raise _Offline("no connection yet")
-            if self._cursor is None:
-                self._cursor = await self.db.run(queue.cursor, self.cluster_id)
-            if self._cursor.last_id is None:
-                gate = self.fetch_gate or asyncio.Semaphore()
-                await gate.acquire()
-            with self.clients.using(client):
-                return JobsRead(read_at, await fetch_jobs(client, self._cursor, self._waiting), gate)
-        except BaseException as exc:
-            if gate is not None:
-                gate.release()
-            if not isinstance(exc, Exception):
-                raise
-            return ReadFailed(JOB_QUEUE, exc)
-
-    async def read_names(self, names: Collection[str]) -> NamesRead | ReadFailed:
-        """The named instances (and every node, group and network), read now, not yet written."""
-        read_at = self.now()
-        try:
-            if self.clients.current is None:
-                await self._connect()
-            client = self.clients.current
-            if client is None:
-                raise _Offline("the cluster is offline")
-            with self.clients.using(client):
-                return NamesRead(read_at, frozenset(names), await fetch_partial(client, names))
-        except Exception as exc:
-            return ReadFailed(", ".join(sorted(names)), exc)
+        await self.handle(await self.reads.jobs())
 
     # Writes: only here, one message at a time --------------------------------------------------------------
 
@@ -316,8 +230,8 @@ class ClusterLoop:
             try:
                 if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
                     self._poll_failures = 0
-                    if self._cursor is not None:
-                        self._cursor.advance((), (), ())
+                    if self.reads.cursor is not None:
+                        self.reads.cursor.advance((), (), ())
                     return
                 run = self.db.run if message.in_full else self.db.urgent  # history waits its turn
                 recorded = await run(_jobs_step, self.cluster_id, message)
@@ -325,8 +239,8 @@ class ClusterLoop:
                 if message.in_full is not None:
                     message.in_full.release()
             self._poll_failures = 0
-            assert self._cursor is not None
-            self._cursor.advance(
+            assert self.reads.cursor is not None
+            self.reads.cursor.advance(
                 recorded.seen, recorded.unfinished, (job_id for job_id, *_ in recorded.ended)
             )
             for job_id in recorded.unfinished:
@@ -351,15 +265,15 @@ class ClusterLoop:
             what, newly = await self.db.urgent(
                 follower.record_final, self.cluster_id, message.job, self.now()
             )
-            if self._cursor is not None:
-                self._cursor.advance([message.job.id], (), [message.job.id])
+            if self.reads.cursor is not None:
+                self.reads.cursor.advance([message.job.id], (), [message.job.id])
             log.info("%s: job %d ended: %s", self.name, message.job.id, message.job.status)
             if newly:
                 self._changed(what)
         elif isinstance(message, JobGone):
             await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
-            if self._cursor is not None:
-                self._cursor.unfinished.discard(message.job_id)
+            if self.reads.cursor is not None:
+                self.reads.cursor.unfinished.discard(message.job_id)
 
     async def _write_pass(self, read: PassRead) -> None:
         try:
@@ -381,7 +295,7 @@ class ClusterLoop:
         log.log(level, "%s: synced, %d rows written", self.name, stats.writes)
 
     async def _pass_failed(self, failed: PassFailed) -> None:
-        if isinstance(failed.error, _Offline):
+        if isinstance(failed.error, Offline):
             self.last_outcome = None
             return
         self.failures += 1
@@ -411,7 +325,7 @@ class ClusterLoop:
             self._read_soon(what)
 
     def _read_soon(self, names: Collection[str]) -> None:
-        self._post(self.read_names(names), "read " + ", ".join(sorted(names))[:60])
+        self._post(self.reads.names(names), "read " + ", ".join(sorted(names))[:60])
 
     # Scheduling -------------------------------------------------------------------------------------------
 
@@ -420,15 +334,17 @@ class ClusterLoop:
         if (now >= self._next_full or self._full_wanted) and not _running(self._passing):
             self._full_wanted = False
             self._next_full = now + self.settings.interval  # a failure puts it off further
-            self._passing = self._post(self.read_full(), "full pass")
+            self._passing = self._post(self.reads.full(), "full pass")
         if self._may_poll() and now >= self._next_poll:
             self._next_poll = math.inf  # until what it read is written
-            self._post(self.read_jobs(), "job poll")
+            self._post(self.reads.jobs(), "job poll")
 
     def _may_poll(self) -> bool:
         """Polls wait until the first full pass is written (a first sync goes first, the queue's history
         after it), and while the cluster is failing."""
-        return self.failures == 0 and self._full_read_at is not None and self.clients.current is not None
+        return (
+            self.failures == 0 and self._full_read_at is not None and self.reads.clients.current is not None
+        )
 
     def _next_deadline(self) -> float:
         full = math.inf if _running(self._passing) else -math.inf if self._full_wanted else self._next_full
@@ -461,42 +377,15 @@ class ClusterLoop:
     # Following --------------------------------------------------------------------------------------------
 
     async def _follow(self, job_id: int) -> None:
-        delay = 1.0
         try:
-            async with self._follow_gate:
-                while not self._stopping.is_set():
-                    client = self.clients.current
-                    if client is not None:
-                        self._waiting.add(job_id)
-                        try:
-                            with self.clients.using(client):
-                                job = await client.wait_for_job(job_id, check=False)
-                            self._inbox.put_nowait(JobEnded(job))
-                            return
-                        except JobNotFound as exc:
-                            self._inbox.put_nowait(JobGone(job_id, str(exc)))
-                            return
-                        except RapiError as exc:
-                            log.warning("%s: following job %d: %s", self.name, job_id, health.describe(exc))
-                        finally:
-                            self._waiting.discard(job_id)
-                    await self._pause(delay)  # no client yet, or the cluster failed: back off
-                    delay = min(delay * 2, self.settings.max_backoff)
+            await self.reads.follow(job_id, self._inbox.put_nowait, self._stopping)
         finally:
             self._followed.pop(job_id, None)
 
     # Helpers ----------------------------------------------------------------------------------------------
 
-    async def _connect(self) -> Connection | None:
-        """Read the cluster's row; (re)build the client when its connection settings changed."""
-        connection = await self.db.run(Connection.load, self.cluster_id)
-        if connection is not None:
-            self.name = connection.name
-        await self.clients.set(connection)
-        return connection
-
     def _timeout(self) -> float:
-        connection = self.clients.connection
+        connection = self.reads.clients.connection
         return connection.timeout if connection is not None else 0.0
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
@@ -505,21 +394,13 @@ class ClusterLoop:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
     async def _shutdown(self) -> None:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.clients.close()
+        await self.reads.clients.close()
 
 
 def _running(task: asyncio.Task[None] | None) -> bool:
     return task is not None and not task.done()
-
-
-class _Offline(Exception):
-    """The cluster is marked offline (or its row is gone): it is not contacted."""

@@ -105,7 +105,7 @@ class Worker:
                 for cid in sorted(claim.held)
             }
             await asyncio.gather(*(loop.full_pass() for loop in loops.values()))
-            await asyncio.gather(*(loop.poll_jobs() for loop in loops.values() if loop.clients.current))
+            await asyncio.gather(*(loop.poll_jobs() for loop in loops.values() if loop.reads.clients.current))
             await self._analyze_after_many_writes(loops.values())
             for cluster_id, job_id in await self.db.run(follower.pending_jobs, list(loops)):
                 loops[cluster_id].follow(job_id)

@@ -42,7 +42,7 @@ def drive(steps: Callable[[ClusterLoop], Awaitable[T]], cluster: Cluster) -> T:
             return await steps(loop)
         finally:
             await loop.stop()
-            await loop.clients.close()
+            await loop.reads.clients.close()
             loop.db.close()
 
     return asyncio.run(main())
@@ -66,10 +66,10 @@ def test_a_pass_that_read_before_a_job_ended_does_not_undo_the_jobs_resync(
     victim = running_instance(cluster)
 
     async def steps(loop: ClusterLoop) -> None:
-        before = await loop.read_full()  # reads the instance running
+        before = await loop.reads.full()  # reads the instance running
         assert isinstance(before, PassRead)
         act(sim, instances.shutdown(victim.name))
-        after = await loop.read_names({victim.name})
+        after = await loop.reads.names({victim.name})
         assert isinstance(after, NamesRead)
         await loop.handle(after)
         await loop.handle(before)  # written last, read first
@@ -83,9 +83,9 @@ def test_a_resync_older_than_the_last_pass_is_dropped(synced: tuple[Simulated, C
     victim = running_instance(cluster)
 
     async def steps(loop: ClusterLoop) -> None:
-        early = await loop.read_names({victim.name})  # running
+        early = await loop.reads.names({victim.name})  # running
         act(sim, instances.shutdown(victim.name))
-        later = await loop.read_full()  # stopped
+        later = await loop.reads.full()  # stopped
         await loop.handle(later)
         await loop.handle(early)
 
@@ -99,9 +99,9 @@ def test_two_jobs_on_one_instance_leave_the_state_after_the_second(synced: tuple
 
     async def steps(loop: ClusterLoop) -> None:
         act(sim, instances.add_tags(victim.name, ["first:job"]))
-        after_first = await loop.read_names({victim.name})
+        after_first = await loop.reads.names({victim.name})
         act(sim, instances.add_tags(victim.name, ["second:job"]))
-        after_second = await loop.read_names({victim.name})
+        after_second = await loop.reads.names({victim.name})
         await loop.handle(after_second)
         await loop.handle(after_first)
 
@@ -118,13 +118,13 @@ def test_an_instance_a_job_destroyed_is_not_brought_back_by_an_older_pass(
     assert victim is not None
 
     async def steps(loop: ClusterLoop) -> None:
-        await loop.read_names(())  # connects
-        assert loop.clients.current is not None
+        await loop.reads.names(())  # connects
+        assert loop.reads.clients.current is not None
         # A pass that reads every instance in full (the first, or one after many changes) still has it.
-        first = await fetch_full(loop.clients.current, markers=False)
-        before = PassRead(loop.now(), first, None, first.latency, 10.0)
+        first = await fetch_full(loop.reads.clients.current, markers=False)
+        before = PassRead(loop.reads.now(), first, None, first.latency, 10.0)
         act(sim, instances.delete(victim.name))
-        gone = await loop.read_names({victim.name})
+        gone = await loop.reads.names({victim.name})
         await loop.handle(gone)
         exists = Instance.objects.filter(cluster=cluster, name=victim.name).exists
         assert not await asyncio.to_thread(exists)
@@ -149,10 +149,10 @@ def test_either_order_gives_the_same_rows(fresh_simulator: Callable[..., Simulat
         )
 
     async def reads(loop: ClusterLoop) -> tuple[PassRead, NamesRead]:
-        full = await loop.read_full()
+        full = await loop.reads.full()
         act(sim, instances.shutdown(victim.name))
         act(sim, instances.add_tags(victim.name, ["after:pass"]))
-        names = await loop.read_names({victim.name})
+        names = await loop.reads.names({victim.name})
         assert isinstance(full, PassRead) and isinstance(names, NamesRead)
         return full, names
 
