@@ -1,11 +1,10 @@
 """The worker: everything Fleet does in the background against the clusters.
 
 `snapshot` (fetch → diff → bulk write of one cluster), `fetch` (the bulk RAPI queries of a pass), `rows`
-(RAPI records to columns), `loop` (one cluster's actor: polls, passes and followers post to its inbox,
-`messages`, and only it writes), `reads` (everything a loop reads, as messages), `queue` (the job queue's
-cursor and Job rows), `follower` (jobs to their
-end), `clients` (a loop's RAPI clients), `health`, `leases` (which worker syncs which cluster), `worker`
-(all of it together), `connect` (a cluster row to a RAPI client).
+(RAPI records to columns), `loop` (one cluster's actor: reads and followers post to its inbox, `messages`,
+and only it writes), `reads` (everything a loop reads, as messages), `queue` (the job queue's cursor and
+Job rows), `follower` (jobs to their end), `clients` (a loop's RAPI clients), `health`, `leases` (which
+worker syncs which cluster), `worker` (all of it together), `connect` (a cluster row to a RAPI client).
 
 The cadence defaults are here, free of Django, for the command line to show.
 """
