@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import inventory, simulator
+from bench import inventory, queue, simulator
 
-BENCHES = {"simulator": simulator.main, "inventory": inventory.main}
+BENCHES = {
+    "simulator": simulator.main,
+    "inventory": inventory.main,
+    "queue": lambda: queue.main(tuple(queue.SCALES)),
+}
 
 
 def main() -> None:
