@@ -120,7 +120,7 @@ class ClusterLoop:
         self.passes = 0
         self.rows_written = 0  # by full passes, ever: the worker refreshes statistics after many
         self.last_outcome: health.Outcome | None = None
-        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._inbox: asyncio.Queue[Message | None] = asyncio.Queue()  # None wakes the loop to stop
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()  # reads and followers in flight
         self._followed: dict[int, asyncio.Task[None]] = {}
@@ -149,6 +149,7 @@ class ClusterLoop:
     async def stop(self) -> None:
         """Finish the message in progress, stop following jobs (their rows stay unfinished), and return."""
         self._stopping.set()
+        self._inbox.put_nowait(None)
 
     def follow(self, job_id: int) -> None:
         """Follow the job to its end unless it is followed already."""
@@ -170,7 +171,9 @@ class ClusterLoop:
             task.cancel()
         while self._tasks or not self._inbox.empty() or self._full_wanted:
             if not self._inbox.empty():
-                await self.handle(self._inbox.get_nowait())
+                message = self._inbox.get_nowait()
+                if message is not None:
+                    await self.handle(message)
             elif self._tasks:
                 await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
             elif self.failures == 0:
@@ -359,17 +362,12 @@ class ClusterLoop:
         return self._spawn(post(), name)
 
     async def _receive(self, deadline: float) -> Message | None:
-        """The next message, or None at ``deadline`` (monotonic) or at :meth:`stop`."""
-        getting = asyncio.ensure_future(self._inbox.get())
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        timeout = None if deadline == math.inf else max(0.0, deadline - self.clock())
+        """The next message, or None at ``deadline`` (monotonic) or at :meth:`stop` (which posts None)."""
         try:
-            await asyncio.wait({getting, stopping}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not getting.done():
-                getting.cancel()
-        return getting.result() if getting.done() and not getting.cancelled() else None
+            async with asyncio.timeout(None if deadline == math.inf else max(0.0, deadline - self.clock())):
+                return await self._inbox.get()
+        except TimeoutError:
+            return None
 
     def _delay(self, failures: int, base: float | None = None) -> float:
         return health.backoff(failures, base or self.settings.interval, self.settings.max_backoff)
