@@ -230,32 +230,7 @@ class ClusterLoop:
         elif isinstance(message, PassFailed):
             await self._pass_failed(message)
         elif isinstance(message, JobsRead):
-            try:
-                if message.fetched.empty:  # the poll of a cluster at rest: nothing to write
-                    self._poll_failures = 0
-                    if self.reads.cursor is not None:
-                        self.reads.cursor.advance((), (), ())
-                    return
-                run = self.db.run if message.in_full else self.db.urgent  # history waits its turn
-                recorded = await run(_jobs_step, self.cluster_id, message)
-            finally:
-                if message.in_full is not None:
-                    message.in_full.release()
-            self._poll_failures = 0
-            assert self.reads.cursor is not None
-            self.reads.cursor.advance(
-                recorded.seen, recorded.unfinished, (job_id for job_id, *_ in recorded.ended)
-            )
-            for job_id in recorded.unfinished:
-                self.follow(job_id)
-            # The first poll reads the whole queue, its history included: what ended before the last full
-            # pass began reading (give or take the cluster's clock) is in what that pass wrote.
-            since = self._full_read_at - CLOCK_SKEW if self._full_read_at else None
-            changes = [what for _, what, end in recorded.ended if not (since and end and end < since)]
-            if len(changes) > MANY_ENDED or follower.EVERYTHING in changes:
-                self._changed(follower.EVERYTHING)
-            else:
-                self._changed(frozenset().union(*changes))
+            await self._write_jobs(message)
         elif isinstance(message, NamesRead):
             await self._write_names(message)
         elif isinstance(message, ReadFailed):
@@ -265,18 +240,44 @@ class ClusterLoop:
             else:
                 self._full_wanted = True  # a full pass covers what it missed
         elif isinstance(message, JobEnded):
-            what, newly = await self.db.urgent(
-                follower.record_final, self.cluster_id, message.job, self.now()
-            )
+            what, news = await self.db.urgent(follower.record_final, self.cluster_id, message.job, self.now())
             if self.reads.cursor is not None:
                 self.reads.cursor.advance([message.job.id], (), [message.job.id])
             log.info("%s: job %d ended: %s", self.name, message.job.id, message.job.status)
-            if newly:
+            if news:
                 self._changed(what)
         elif isinstance(message, JobGone):
             await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
             if self.reads.cursor is not None:
                 self.reads.cursor.unfinished.discard(message.job_id)
+
+    async def _write_jobs(self, read: JobsRead) -> None:
+        try:
+            if read.fetched.empty:  # the poll of a cluster at rest: nothing to write
+                self._poll_failures = 0
+                if self.reads.cursor is not None:
+                    self.reads.cursor.advance((), (), ())
+                return
+            run = self.db.run if read.in_full else self.db.urgent  # the queue's history waits its turn
+            recorded = await run(_jobs_step, self.cluster_id, read)
+        finally:
+            if read.in_full is not None:
+                read.in_full.release()
+        self._poll_failures = 0
+        assert self.reads.cursor is not None
+        self.reads.cursor.advance(
+            recorded.seen, recorded.unfinished, (job_id for job_id, *_ in recorded.ended)
+        )
+        for job_id in recorded.unfinished:
+            self.follow(job_id)
+        # The first poll reads the whole queue, its history included: what ended before the last full pass
+        # began reading (give or take the cluster's clock) is in what that pass wrote.
+        since = self._full_read_at - CLOCK_SKEW if self._full_read_at else None
+        changes = [what for _, what, end in recorded.ended if not (since and end and end < since)]
+        if len(changes) > MANY_ENDED or follower.EVERYTHING in changes:
+            self._changed(follower.EVERYTHING)
+        else:
+            self._changed(frozenset().union(*changes))
 
     async def _write_pass(self, read: PassRead) -> None:
         try:
