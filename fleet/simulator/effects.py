@@ -16,7 +16,15 @@ from typing import Any
 
 from fleet.simulator.state import Cluster
 
-EFFECT_MODULES = ("effects_instance", "effects_disks", "effects_nodes", "effects_config")
+EFFECT_MODULES = (
+    "effects_instance",
+    "effects_disks",
+    "effects_modify",
+    "effects_query_data",
+    "effects_nodes",
+    "effects_node_roles",
+    "effects_config",
+)
 
 DURATIONS = {
     "OP_INSTANCE_CREATE": 90,

@@ -37,9 +37,11 @@ def group_remove(ctx: Context, op: dict[str, Any]) -> None:
     c = ctx.cluster
     group = get_group(c, op.get("group_name"))
     if group["node_list"]:
+        # Ganeti names the nodes by UUID here, in its natural sort order
+        uuids = nice_sort(ctx.cluster.nodes[n]["uuid"] for n in group["node_list"])
         raise OpError(
             "OpPrereqError",
-            f"Group '{group['name']}' not empty, has the following nodes: {', '.join(group['node_list'])}",
+            f"Group '{group['name']}' not empty, has the following nodes: {', '.join(uuids)}",
             "wrong_state",
         )
     del c.groups[group["name"]]
@@ -47,19 +49,44 @@ def group_remove(ctx: Context, op: dict[str, Any]) -> None:
 
 @effect("OP_GROUP_SET_PARAMS")
 def group_set_params(ctx: Context, op: dict[str, Any]) -> list[list[Any]]:
-    """Change a group's allocation policy or parameters."""
+    """Change a group's allocation policy or parameters, as LUGroupSetParams does: the result names only the
+    new ndparams and diskparams (each as Python prints the group's own dict); a new allocation policy or
+    ipolicy is applied without a word."""
+    keys = ("ndparams", "diskparams", "alloc_policy", "hv_state", "disk_state", "ipolicy")
+    if all(op.get(k) is None for k in keys):
+        raise OpError("OpPrereqError", "Please pass at least one modification", "wrong_input")
     group = get_group(ctx.cluster, op.get("group_name"))
-    changes = []
-    if op.get("alloc_policy"):
-        group["alloc_policy"] = op["alloc_policy"]
-        changes.append(["alloc_policy", op["alloc_policy"]])
+    changes: list[list[Any]] = []
     for key in ("ndparams", "diskparams", "ipolicy"):
         if op.get(key):
-            group[f"custom_{key}"] = {**group[f"custom_{key}"], **op[key]}
-            group[key] = {**group[key], **op[key]}
-            changes.append([key, op[key]])
+            group[f"custom_{key}"] = _updated(group[f"custom_{key}"], op[key])
+            group[key] = _updated(group[key], op[key])
+            if key != "ipolicy":
+                changes.append([key, repr(group[f"custom_{key}"])])
+    if op.get("alloc_policy"):
+        group["alloc_policy"] = op["alloc_policy"]
     touch(group)
     return changes
+
+
+def _updated(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Ganeti's GetUpdatedParams, one level deep for dict values (disk parameters per template)."""
+    merged = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def nice_sort(values: Any) -> list[str]:
+    """Ganeti's utils.NiceSort: numbers inside the strings compare as numbers."""
+
+    def key(value: str) -> list[Any]:
+        return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", value) if p]
+
+    return sorted(values, key=key)
 
 
 @effect("OP_GROUP_RENAME")
@@ -70,7 +97,9 @@ def group_rename(ctx: Context, op: dict[str, Any]) -> str:
     new = op["new_name"]
     if new in c.groups:
         raise OpError(
-            "OpPrereqError", f"Desired new name '{new}' clashes with existing node group", "already_exists"
+            "OpPrereqError",
+            f"Desired new name '{new}' clashes with existing node group (UUID: {c.groups[new]['uuid']})",
+            "already_exists",
         )
     del c.groups[group["name"]]
     for net in c.networks.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleet.simulator import feedback
 from fleet.simulator.allocator import instance_spec, pick_nodes
 from fleet.simulator.build import mac_address, make_instance
 from fleet.simulator.effects import (
@@ -23,7 +24,8 @@ from fleet.simulator.effects_config import validate_tag
 from fleet.simulator.state import Cluster, new_uuid, now, touch
 
 
-def _nic(cluster: Cluster, spec: dict[str, Any], group_uuid: str) -> dict[str, Any]:
+def new_nic(cluster: Cluster, spec: dict[str, Any], group_uuid: str) -> dict[str, Any]:
+    """A NIC from its parameters (a MAC generated, the network's mode and link, an IP from its pool)."""
     net_name = spec.get("network")
     nic = {
         "mac": spec.get("mac"),
@@ -109,14 +111,18 @@ def create(ctx: Context, op: dict[str, Any]) -> list[str]:
     """Add an instance: choose nodes, take IPs from the pools, start it if asked."""
     c = ctx.cluster
     name = op["instance_name"]
+    start = bool(op.get("start", True))
+    if op.get("no_install") and start:
+        feedback.info(ctx.log, "No-installation mode selected, disabling startup")
+        op = {**op, "start": False}
+        start = False
     nodes = _create_prereq(ctx, op)
     spec = instance_spec(c, op)
     memory, vcpus = spec.memory, spec.vcpus
     group_uuid = c.nodes[nodes[0]]["group.uuid"]
-    nics = [_nic(c, spec, group_uuid) for spec in op.get("nics") or []]
+    nics = [new_nic(c, spec, group_uuid) for spec in op.get("nics") or []]
     sizes = [int(d.get("size", 0)) for d in op.get("disks") or []]
     template = op.get("disk_template") or c.info["enabled_disk_templates"][0]
-    start = bool(op.get("start", True))
     inst = make_instance(
         c,
         name,
@@ -142,7 +148,7 @@ def create(ctx: Context, op: dict[str, Any]) -> list[str]:
     for net in c.networks.values():
         if net["uuid"] in inst["nic.networks"]:
             c.refresh_network(net)
-    ctx.log(f"* creating instance disks on {', '.join(nodes)}")
+    feedback.created(ctx.log, name, sizes, install=not op.get("no_install"), start=start)
     return nodes
 
 

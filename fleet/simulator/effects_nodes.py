@@ -1,54 +1,12 @@
-"""Effects of the node opcodes: flags and roles, evacuation and migration (as child jobs), power cycle,
-storage; and multi-allocation, which also spawns one job per instance."""
+"""Effects of the node opcodes: evacuation and migration (as child jobs), power cycle, storage; and
+multi-allocation, which also spawns one job per instance. Flags and roles are in `effects_node_roles.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fleet.simulator.effects import Context, OpError, effect, get_node
-from fleet.simulator.state import Cluster, node_role, touch
-
-
-@effect("OP_NODE_SET_PARAMS")
-def node_set_params(ctx: Context, op: dict[str, Any]) -> list[list[Any]]:
-    """Change a node's flags (role), capabilities or parameters."""
-    c = ctx.cluster
-    node = get_node(c, op.get("node_name"))
-    changes = []
-    for key in ("master_candidate", "offline", "drained", "master_capable", "vm_capable", "powered"):
-        value = op.get(key)
-        if value is None:
-            continue
-        if node.get("master") and key in ("offline", "drained") and value:
-            raise OpError(
-                "OpPrereqError",
-                f"The master role can be changed only with master-failover (node {node['name']})",
-                "wrong_input",
-            )
-        node[key] = value
-        changes.append([key, str(value)])
-        if value and key in ("offline", "drained"):
-            node["master_candidate"] = False
-            other = "drained" if key == "offline" else "offline"
-            node[other] = False
-        if value and key == "master_candidate":
-            node["offline"] = node["drained"] = False
-    if op.get("ndparams"):
-        node["ndparams"] = {**node["ndparams"], **op["ndparams"]}
-        changes.append(["ndparams", op["ndparams"]])
-    node["role"] = node_role(node)
-    touch(node)
-    c.refresh_node(node["name"])
-    for inst in c.instances.values():
-        if inst["pnode"] == node["name"]:
-            inst["status"] = _status_after_node_change(inst, node)
-    return changes
-
-
-def _status_after_node_change(inst: dict[str, Any], node: dict[str, Any]) -> str:
-    from fleet.simulator.state import instance_status
-
-    return instance_status(inst["admin_state"], bool(inst["oper_state"]) and not node["offline"], node)
+from fleet.simulator.state import Cluster
 
 
 def _child_jobs(ctx: Context, parent: dict[str, Any], jobs: list[list[dict[str, Any]]]) -> dict[str, Any]:

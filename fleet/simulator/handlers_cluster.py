@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from fleet.simulator.base import Ctx, HttpError
-from fleet.simulator.query import RESOURCES, QueryError, field_defs, run_query
+from fleet.simulator.query import RESOURCES, QueryError, field_defs, run_query, unknown_resource
 
 FEATURES = ["instance-create-reqv1", "instance-reinstall-reqv1", "node-migrate-reqv1", "node-evac-res1"]
 TAG_KINDS = {"instances": "instance", "nodes": "node", "groups": "nodegroup", "networks": "network"}
@@ -99,8 +99,6 @@ def _split_fields(raw: str) -> list[str]:
 
 def _query(ctx: Ctx, fields: Any, qfilter: Any) -> bytes:
     resource = ctx.items[0]
-    if resource not in RESOURCES:
-        raise HttpError(400, f"Resource '{resource}' is not available via query")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise HttpError(400, "The 'fields' parameter should be a list of strings")
     extra = {"job": ctx.rt.queue.jobs.values(), "lock": ctx.rt.queue.locks.rows(), "export": []}
@@ -137,10 +135,12 @@ def query_put(ctx: Ctx) -> bytes:
 def query_fields(ctx: Ctx) -> dict[str, Any]:
     """GET /2/query/R/fields[?fields=a,b]: field definitions."""
     resource = ctx.items[0]
-    if resource not in RESOURCES:
-        raise HttpError(400, f"Resource '{resource}' is not available via query")
     raw = ctx.str_arg("fields")
-    return {"fields": field_defs(resource, _split_fields(raw) if raw is not None else None)}
+    names = _split_fields(raw) if raw is not None else None
+    if resource not in RESOURCES:
+        error = unknown_resource(resource, [resource, names], "QueryFields")
+        raise HttpError(error.status, str(error))
+    return {"fields": field_defs(resource, names)}
 
 
 # -- job filters -------------------------------------------------------------------------------------------

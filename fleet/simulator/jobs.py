@@ -209,7 +209,6 @@ class JobQueue:
                 return
 
     async def _run_op(self, job: dict[str, Any], i: int, op: dict[str, Any]) -> bool:
-        self.log(job, i, f"{effects.summary(op)}: started")
         stuck = self.faults.stuck_jobs
         await asyncio.sleep(effects.duration(op) * self.time_scale)
         while stuck and self.faults.stuck_jobs:
@@ -223,8 +222,7 @@ class JobQueue:
         except effects.OpError as err:
             job["opstatus"][i] = "error"
             detail = [err.message, err.ecode] if err.ecode else [err.message]
-            job["opresult"][i] = [err.cls, detail]
-            self.log(job, i, f"{err.cls}: {err.message}")
+            job["opresult"][i] = [err.cls, detail]  # Ganeti writes no log line for it
             return False
         job["opstatus"][i] = "success"
         job["opresult"][i] = result

@@ -1,17 +1,19 @@
 """query2: the field catalogue, field values with their result statuses, and the filter language.
 
 `run_query(cluster, resource, fields, qfilter, extra)` returns the JSON `{"fields", "data"}` reply of
-`/2/query/<resource>`; a bad filter raises `QueryError`, which the handler turns into a 400.
+`/2/query/<resource>`; a request Ganeti refuses raises `QueryError` with the HTTP status RAPI answers. The
+filter language itself is in `qlang.py`.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
 
+from fleet.simulator import qlang
 from fleet.simulator.catalogue import FIELDS
 from fleet.simulator.query_instance import (
     RS_NORMAL,
@@ -24,7 +26,6 @@ from fleet.simulator.query_instance import (
 )
 from fleet.simulator.state import ROLE_WORDS, Cluster
 
-MAX_NESTING = 10
 ROWS_PER_CHUNK = 20  # rows encoded per call
 RESOURCES = frozenset(FIELDS)
 CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
@@ -33,19 +34,33 @@ CATALOGUE: dict[str, dict[str, dict[str, str]]] = {
 }
 HOSTNAME_FIELDS = {"instance": {"name", "pnode", "snodes"}, "node": {"name"}, "export": {"node"}}
 
-Getter = Callable[[str], Any]
-"""A field's value for one object by field name (None unless its status is normal), as filters read it."""
-
 
 class QueryError(Exception):
-    """A query that Ganeti would reject: unknown resource, bad filter; with the HTTP status RAPI answers.
-
-    luxid's ParameterError for a filter on an unknown field reaches RAPI's HTTP server uncaught: a 500.
-    """
+    """A query that Ganeti would reject, with the HTTP status RAPI answers: 502 for a request luxid cannot
+    parse (a malformed filter), 500 for luxid's ParameterError (a filter on an unknown field or on values of
+    the wrong type), which reaches RAPI's HTTP server uncaught."""
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+# query types luxid knows but answers only through opcodes, by their Haskell names
+OPCODE_ONLY = {"os": "QROs", "cluster": "QRCluster"}
+
+
+def unparsable(request: list[Any], error: str) -> QueryError:
+    """luxid cannot read the request: RAPI passes that on as a 502."""
+    return QueryError(
+        f"Failed to parse request: Cannot convert value '{json.dumps(request)}', error: {error}", 502
+    )
+
+
+def unknown_resource(resource: str, request: list[Any], what: str = "Query") -> QueryError:
+    """The refusal of a query (`what`="Query") or field list ("QueryFields") on a resource outside query2."""
+    if resource in OPCODE_ONLY:
+        return QueryError(f"{what} 'ItemTypeOpCode {OPCODE_ONLY[resource]}' not supported", 500)
+    return unparsable(request, f"Can't parse value '{resource}' as neitherQueryTypeLuxi nor QueryTypeOp")
 
 
 def field_defs(resource: str, names: list[str] | None) -> list[dict[str, str]]:
@@ -135,141 +150,6 @@ VALUE_FUNCS: dict[str, Callable[[Cluster, dict[str, Any], str], tuple[int, Any]]
 }
 
 
-# -- the filter language -----------------------------------------------------------------------------------
-
-
-def _short_match(value: Any, wanted: Any) -> bool:
-    return value == wanted or (
-        isinstance(value, str) and isinstance(wanted, str) and value.startswith(wanted + ".")
-    )
-
-
-def compile_filter(resource: str, qfilter: Any, known: set[str]) -> tuple[Callable[[Getter], bool], set[str]]:
-    """Compile a query2 filter into a predicate over a field getter; also return the fields it reads."""
-    used: set[str] = set()
-    hostnames = HOSTNAME_FIELDS.get(resource, set())
-
-    def field(name: Any) -> str:
-        if not isinstance(name, str) or name not in known:
-            raise QueryError(f"Can't find field named '{name}'", 500)
-        used.add(name)
-        return name
-
-    def comp(f: Any, depth: int) -> Callable[[Getter], bool]:
-        if depth > MAX_NESTING:
-            raise QueryError("Filter nested too deeply")
-        if not isinstance(f, list) or not f:
-            raise QueryError("Filter must be a non-empty list")
-        op, args = f[0], f[1:]
-        if not isinstance(op, str):
-            raise QueryError("Filter operator must be a string")
-        if op in ("|", "&"):
-            subs = [comp(a, depth + 1) for a in args]
-            if op == "|":
-                return _any_equal(args, hostnames) or (lambda get: any(s(get) for s in subs))
-            return lambda get: all(s(get) for s in subs)
-        if op == "!":
-            if len(args) != 1:
-                raise QueryError("Operator '!' takes exactly one operand")
-            sub = comp(args[0], depth + 1)
-            return lambda get: not sub(get)
-        if op == "?":
-            if len(args) != 1:
-                raise QueryError("Operator '?' takes exactly one operand")
-            name = field(args[0])
-            return lambda get: bool(get(name))
-        if op not in ("==", "=", "!=", "<", "<=", ">", ">=", "=~", "=[]"):
-            raise QueryError(f"Unknown operator '{op}'")
-        if len(args) != 2:
-            raise QueryError(f"Operator '{op}' takes exactly two operands")
-        name, rhs = field(args[0]), args[1]
-        return _binary(op, name, rhs, name in hostnames)
-
-    return comp(qfilter, 0), used
-
-
-def _any_equal(args: list[Any], hostnames: set[str]) -> Callable[[Getter], bool] | None:
-    """`|` of string equalities on one field (how clients ask for objects by name) as a set lookup, or None.
-
-    Equivalent to trying each: a hostname field also matches a wanted short name followed by a dot, so every
-    part of the value before a dot is looked up too. Non-string values match no string: the same answer.
-    """
-    if not args or not all(
-        isinstance(a, list) and len(a) == 3 and a[0] in ("==", "=") and isinstance(a[2], str) for a in args
-    ):
-        return None
-    name = args[0][1]
-    if any(a[1] != name for a in args):
-        return None
-    wanted = frozenset(a[2] for a in args)
-    hostname = name in hostnames
-
-    def member(get: Getter) -> bool:
-        value = get(name)
-        if not isinstance(value, str):
-            return False
-        if value in wanted:
-            return True
-        if hostname:
-            dot = value.find(".")
-            while dot >= 0:
-                if value[:dot] in wanted:
-                    return True
-                dot = value.find(".", dot + 1)
-        return False
-
-    return member
-
-
-def _binary(op: str, name: str, rhs: Any, hostname: bool) -> Callable[[Getter], bool]:
-    if op == "=~":
-        if not isinstance(rhs, str):
-            raise QueryError("Regular expression must be a string")
-        try:
-            rx = re.compile(rhs)
-        except re.error as exc:
-            raise QueryError(f"Invalid regular expression '{rhs}': {exc}") from exc
-
-        def regex(get: Getter) -> bool:
-            value = get(name)
-            return isinstance(value, str) and rx.search(value) is not None
-
-        return regex
-    if op == "=[]":
-
-        def contains(get: Getter) -> bool:
-            value = get(name)
-            if not isinstance(value, list):
-                return False
-            return any(_short_match(v, rhs) for v in value) if hostname else rhs in value
-
-        return contains
-    if op in ("==", "=", "!="):
-        negate = op == "!="
-
-        def equal(get: Getter) -> bool:
-            value = get(name)
-            same = _short_match(value, rhs) if hostname else value == rhs
-            return same != negate
-
-        return equal
-    cmp: dict[str, Callable[[Any, Any], bool]] = {
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }
-
-    def order(get: Getter) -> bool:
-        value = get(name)
-        try:
-            return value is not None and cmp[op](value, rhs)
-        except TypeError:
-            return False
-
-    return order
-
-
 # -- running a query ---------------------------------------------------------------------------------------
 
 
@@ -322,13 +202,23 @@ def run_query(
     done once per request rather than once per object.
     """
     if resource not in RESOURCES:
-        raise QueryError(f"Resource '{resource}' is not available via query")
+        raise unknown_resource(resource, [resource, fields, qfilter])
     defs = field_defs(resource, fields)
     known = set(CATALOGUE[resource])
     predicate = None
     used: set[str] = set()
     if qfilter is not None:
-        predicate, used = compile_filter(resource, qfilter, known)
+        try:
+            qlang.parse(qfilter)
+        except qlang.FilterParseError as exc:
+            request = json.dumps([resource, fields, qfilter])
+            raise QueryError(
+                f"Failed to parse request: Cannot convert value '{request}', error: {exc}", 502
+            ) from None
+        try:
+            predicate, used = qlang.compile_filter(qfilter, known, HOSTNAME_FIELDS.get(resource, set()))
+        except qlang.UnknownField as exc:
+            raise QueryError(str(exc), 500) from None
     wanted = [d for d in defs if d["kind"] != "unknown"]
     getters = _getters(cluster, resource, [*wanted, *(CATALOGUE[resource][n] for n in used)])
     row_getters = [_unknown if d["kind"] == "unknown" else getters[d["name"]] for d in defs]
@@ -337,9 +227,12 @@ def run_query(
         test = predicate
 
         def keep(obj: dict[str, Any]) -> bool:
-            return test(lambda name: getters[name](obj)[1])
+            return test(lambda name: getters[name](obj))
 
-        objects = [obj for obj in objects if keep(obj)]
+        try:
+            objects = [obj for obj in objects if keep(obj)]
+        except qlang.FilterEvalError as exc:
+            raise QueryError(str(exc), 500) from None
     if resource == "instance" and objects:
         names = [None if d["kind"] == "unknown" else d["name"] for d in defs]
         build = row_builder(cluster, objects[0], names, row_getters)

@@ -55,10 +55,10 @@ def test_failing_stuck_and_early_archived_jobs(sim: Simulated) -> None:
     cl = client(sim.targets[0])
     name = ok(cl.get("/2/instances"))[0]["id"]
     _fault(sim, "tiny1", fail_jobs=1)
-    job = wait_job(cl, ok(cl.put(f"/2/instances/{name}/modify", json={})))
+    job = wait_job(cl, ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}})))
     assert job["status"] == "error" and job["opresult"][0][0] == "OpExecError"
     _fault(sim, "tiny1", fail_jobs=0, stuck_jobs=True)
-    stuck = ok(cl.put(f"/2/instances/{name}/modify", json={}))
+    stuck = ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}}))
     time.sleep(0.5)
     assert ok(cl.get(f"/2/jobs/{stuck}"))["status"] == "running"
     _fault(sim, "tiny1", stuck_jobs=False, archive_early=True)

@@ -39,7 +39,8 @@ def test_instance_job_holds_its_nodes_and_shows_in_the_lock_query(cl: httpx.Clie
         assert locks[f"node-res/{node}"]["owner"] == owner
     assert locks["cluster/BGL"]["mode"] == "shared" and f"job/{long_job}" in locks["cluster/BGL"]["owner"]
     # a node modify of the secondary waits for the node lock, then runs
-    drain = ok(cl.post(f"/2/nodes/{inst['snodes'][0]}/modify", json={"drained": False}))
+    # (a parameter, not a flag: the secondary may be the master, whose role only master-failover changes)
+    drain = ok(cl.post(f"/2/nodes/{inst['snodes'][0]}/modify", json={"ndparams": {"spindle_count": 1}}))
     wait_status(cl, drain, "waiting")
     pending = _locks(cl)[f"node/{inst['snodes'][0]}"]["pending"]
     assert pending == [["exclusive", [f"job/{drain}"]]]

@@ -32,7 +32,8 @@ def _stays(cl: httpx.Client, job_id: int, status: str, seconds: float = 0.4) -> 
 
 
 def _modify(cl: httpx.Client, name: str, **body: object) -> int:
-    return int(ok(cl.put(f"/2/instances/{name}/modify", json=body)))
+    """A quick job on one instance (Ganeti refuses a modify that changes nothing)."""
+    return int(ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}, **body})))
 
 
 # -- dependencies ------------------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ def test_accept_before_pause_and_continue_is_skipped(cl: httpx.Client) -> None:
     _rule(cl, "PAUSE", [], priority=5)
     _rule(cl, "CONTINUE", [MODIFIES], priority=0)
     _rule(cl, "ACCEPT", [["reason", ["=", "reason", "go"]]], priority=1)
-    accepted = int(ok(cl.put(f"/2/instances/{name}/modify", json={}, params={"reason": "go"})))
+    accepted = int(ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}}, params={"reason": "go"})))
     paused = _modify(cl, name)
     assert wait_job(cl, accepted)["status"] == "success"
     _stays(cl, paused, "queued")
