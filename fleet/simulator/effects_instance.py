@@ -212,62 +212,104 @@ def reinstall(ctx: Context, op: dict[str, Any]) -> None:
     touch(inst)
 
 
-def _move_primary(ctx: Context, op: dict[str, Any], verb: str) -> None:
+EXT_MIRROR = ("ext", "sharedfile", "rbd", "blockdev", "gluster", "diskless")
+
+
+def _move_primary(ctx: Context, op: dict[str, Any], failover: bool) -> None:
+    """TLMigrateInstance: checks, the target (the DRBD secondary, or a node from hail for shared storage),
+    the fallback from migration to failover, and the log lines of the move."""
     c = ctx.cluster
     inst = get_instance(c, op)
+    name, up = inst["name"], inst["admin_state"] == "up"
+    fallback = not failover and bool(op.get("allow_failover"))
+    if not up and fallback:
+        feedback.info(ctx.log, "Instance is marked down or offline, fallback allowed, switching to failover")
+        failover = True
     template = inst["disk_template"]
     if template == "drbd":
-        if op.get("target_node") and get_node(c, op["target_node"])["name"] != inst["snodes"][0]:
+        if op.get("iallocator") or (
+            op.get("target_node") and get_node(c, op["target_node"])["name"] != inst["snodes"][0]
+        ):
             raise OpError(
                 "OpPrereqError",
-                "Instances with disk template drbd cannot be migrated to arbitrary nodes",
+                f"Instances with disk types drbd cannot be {'failed over' if failover else 'migrated'} to"
+                " arbitrary nodes (neither an iallocator nor a target node can be passed)",
                 "wrong_input",
             )
         target = inst["snodes"][0]
         new_snodes = [inst["pnode"]]
-    elif template in ("ext", "sharedfile", "rbd", "blockdev", "gluster", "diskless"):
-        if op.get("target_node"):
-            target = get_node(c, op["target_node"])["name"]
-        else:
-            peers = sorted(
-                n["name"]
-                for n in c.nodes.values()
-                if n["name"] != inst["pnode"]
-                and not n["offline"]
-                and not n["drained"]
-                and n["group.uuid"] == c.nodes[inst["pnode"]]["group.uuid"]
-            )
-            if not peers:
-                raise OpError(
-                    "OpPrereqError",
-                    "Can't compute nodes using iallocator 'hail': Request failed: Can't find any good node: ",
-                    "insufficient_resources",
-                )
-            target = peers[0]
+    elif template in EXT_MIRROR:
+        target = _ext_target(ctx, inst, op)
         new_snodes = []
     else:
+        verb = "failovers" if failover else "migrations"
         raise OpError(
-            "OpPrereqError", f"Instance's disk layout '{template}' does not allow {verb}s", "wrong_state"
+            "OpPrereqError", f"Instance's disk layout '{template}' does not allow {verb}", "wrong_state"
         )
-    if inst["oper_state"]:
-        check_memory(c, target, inst["beparams"]["maxmem"], inst["name"])
+    if not failover or up:
+        check_memory(c, target, inst["beparams"]["minmem"], name)
+    else:
+        feedback.info(ctx.log, "Not checking memory on the secondary node as instance will not be started")
+    if not failover and inst["beparams"].get("always_failover"):
+        feedback.info(ctx.log, "Instance configured to always failover; fallback to failover")
+        failover = True
+    if not failover and not inst["oper_state"]:
+        if not fallback:
+            message = f"Can't migrate, please use failover: Instance {name} is not running"
+            raise OpError("OpPrereqError", message, "wrong_state")
+        feedback.info(ctx.log, "Can't migrate, instance offline, fallback to failover")
+        failover = True
     old = inst["pnode"]
-    ctx.log(f"* {verb} instance {inst['name']} from {old} to {target}")
+    if failover:
+        feedback.failed_over(ctx.log, inst, old, target, external=template in EXT_MIRROR)
+    else:
+        feedback.migrated(ctx.log, name, old, target)
     inst["pnode"], inst["snodes"] = target, new_snodes
     touch(inst)
     c.refresh_nodes([old, target, *new_snodes])
 
 
+def _ext_target(ctx: Context, inst: dict[str, Any], op: dict[str, Any]) -> str:
+    """The target of an externally mirrored instance: the given node, or hail's choice in the group."""
+    c = ctx.cluster
+    if op.get("target_node"):
+        target = get_node(c, op["target_node"])["name"]
+    else:
+        peers = sorted(
+            n["name"]
+            for n in c.nodes.values()
+            if n["name"] != inst["pnode"]
+            and not n["offline"]
+            and not n["drained"]
+            and n["group.uuid"] == c.nodes[inst["pnode"]]["group.uuid"]
+        )
+        if not peers:
+            raise OpError(
+                "OpPrereqError",
+                "Can't compute nodes using iallocator 'hail': Request failed: Can't find any good node: ",
+                "insufficient_resources",
+            )
+        target = peers[0]
+        allocator = op.get("iallocator") or c.info.get("default_iallocator") or "hail"
+        feedback.info(
+            ctx.log, f"Selected nodes for instance {inst['name']} via iallocator {allocator}: {target}"
+        )
+    if target == inst["pnode"]:
+        message = f"Cannot migrate instance {inst['name']} to its primary ({target})"
+        raise OpError("OpPrereqError", message, "wrong_state")
+    return str(target)
+
+
 @effect("OP_INSTANCE_MIGRATE")
 def migrate(ctx: Context, op: dict[str, Any]) -> None:
     """Live-migrate an instance: DRBD swaps primary and secondary, shared storage moves to a target."""
-    _move_primary(ctx, op, "migration")
+    _move_primary(ctx, op, failover=False)
 
 
 @effect("OP_INSTANCE_FAILOVER")
 def failover(ctx: Context, op: dict[str, Any]) -> None:
     """Fail an instance over to its secondary (or a target node for shared storage)."""
-    _move_primary(ctx, op, "failover")
+    _move_primary(ctx, op, failover=True)
 
 
 @effect("OP_INSTANCE_RENAME")

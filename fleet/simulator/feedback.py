@@ -5,6 +5,7 @@ addition. One place for the texts, so that every effect writes them as Ganeti 3.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 Log = Callable[[str], None]
 
@@ -60,3 +61,36 @@ def grown(log: Log, instance: str, index: int, delta: int, target: int) -> None:
     """LUInstanceGrowDisk.Exec."""
     log(f"Growing disk {index} of instance '{instance}' by {format_unit(delta)} to {format_unit(target)}")
     waited_for_sync(log, instance, 1)
+
+
+def migrated(log: Log, instance: str, source: str, target: str) -> None:
+    """TLMigrateInstance._ExecMigration of a running instance."""
+    log(f"Migrating instance {instance}")
+    log("* checking disk consistency between source and target")
+    log(f"* closing instance disks on node {target}")
+    log(f"* opening instance disks on node {source} in shared mode")
+    log(f"* opening instance disks on node {target} in shared mode")
+    log(f"* preparing {target} to accept the instance")
+    log(f"* migrating instance to {target}")
+    log("* starting memory transfer")
+    log("* memory transfer complete")
+    log(f"* closing instance disks on node {source}")
+    log(f"* opening instance disks on node {target} in exclusive mode")
+    log("* done")
+
+
+def failed_over(log: Log, inst: dict[str, Any], source: str, target: str, *, external: bool) -> None:
+    """TLMigrateInstance._ExecFailover: the disks checked if active, the instance stopped on the source,
+    and started on the target if it is marked up."""
+    log(f"Failover instance {inst['name']}")
+    if inst.get("disks_active"):
+        log("* checking disk consistency between source and target")
+    else:
+        log("* not checking disk consistency as instance is not running")
+    log("* shutting down instance on source node")
+    if external:
+        log(f"* closing instance disks on node {source}")
+    log("* deactivating the instance's disks on source node")
+    if inst["admin_state"] == "up":
+        log(f"* activating the instance's disks on target node {target}")
+        log(f"* starting the instance on the target node {target}")

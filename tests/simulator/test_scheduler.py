@@ -137,7 +137,9 @@ def test_accept_before_pause_and_continue_is_skipped(cl: httpx.Client) -> None:
     _rule(cl, "PAUSE", [], priority=5)
     _rule(cl, "CONTINUE", [MODIFIES], priority=0)
     _rule(cl, "ACCEPT", [["reason", ["=", "reason", "go"]]], priority=1)
-    accepted = int(ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}}, params={"reason": "go"})))
+    accepted = int(
+        ok(cl.put(f"/2/instances/{name}/modify", json={"beparams": {"vcpus": 1}}, params={"reason": "go"}))
+    )
     paused = _modify(cl, name)
     assert wait_job(cl, accepted)["status"] == "success"
     _stays(cl, paused, "queued")
