@@ -27,14 +27,15 @@ from fleet.simulator.state import Cluster, new_uuid, now, touch
 def new_nic(cluster: Cluster, spec: dict[str, Any], group_uuid: str) -> dict[str, Any]:
     """A NIC from its parameters (a MAC generated, the network's mode and link, an IP from its pool)."""
     net_name = spec.get("network")
+    default = cluster.info["nicparams"]["default"]  # what a NIC without its own parameters gets
     nic = {
         "mac": spec.get("mac"),
         "ip": spec.get("ip"),
-        "mode": spec.get("mode") or "bridged",
-        "link": spec.get("link") or "br0",
+        "mode": spec.get("mode") or default["mode"],
+        "link": spec.get("link") or default["link"],
         "network": None,
         "uuid": new_uuid(),
-        "vlan": spec.get("vlan") or "",
+        "vlan": spec.get("vlan") or default.get("vlan", ""),
     }
     if nic["mac"] in (None, "auto", "generate"):
         nic["mac"] = mac_address(cluster.info["mac_prefix"], int(new_uuid()[:6], 16))

@@ -221,3 +221,9 @@ def create(name: str, f: Facts, *, template: str | None = None, start: bool = Tr
     }
     params.update(kwargs)
     return job("CreateInstance", "create", name, template, disks, [{}], **params)
+
+
+def log_lines(report: Report) -> list[str]:
+    """The messages a finished job logged, in order (every opcode's)."""
+    found = report["job"]
+    return [entry[3] for oplog in found["oplog"] for entry in oplog]
