@@ -194,13 +194,14 @@ def network_connect(ctx: Context, op: dict[str, Any]) -> None:
     c = ctx.cluster
     net, group = get_network(c, op.get("network_name")), get_group(c, op.get("group_name"))
     if any(g[0] == group["name"] for g in net["group_list"]):
+        ctx.log(f" - WARNING: Network '{net['name']}' is already mapped to group '{group['name']}'")
         return
     net["group_list"] = [
         *net["group_list"],
         [group["name"], op["network_mode"], op["network_link"], op.get("network_vlan") or ""],
     ]
     group["networks"] = [*group["networks"], net["uuid"]]
-    touch(net)
+    touch(group)  # Ganeti keeps the connection in the group's configuration, not the network's
 
 
 @effect("OP_NETWORK_DISCONNECT")
@@ -208,9 +209,12 @@ def network_disconnect(ctx: Context, op: dict[str, Any]) -> None:
     """Disconnect a network from a group."""
     c = ctx.cluster
     net, group = get_network(c, op.get("network_name")), get_group(c, op.get("group_name"))
+    if not any(g[0] == group["name"] for g in net["group_list"]):
+        ctx.log(f" - WARNING: Network '{net['name']}' is not mapped to group '{group['name']}'")
+        return
     net["group_list"] = [g for g in net["group_list"] if g[0] != group["name"]]
     group["networks"] = [u for u in group["networks"] if u != net["uuid"]]
-    touch(net)
+    touch(group)
 
 
 def tag_target(c: Cluster, kind: str, name: Any) -> dict[str, Any]:

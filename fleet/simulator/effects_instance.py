@@ -73,6 +73,12 @@ def new_nic(cluster: Cluster, spec: dict[str, Any], group_uuid: str) -> dict[str
     return nic
 
 
+def _given_nicparams(spec: dict[str, Any], nic: dict[str, Any]) -> dict[str, Any]:
+    if nic["network"]:
+        return {"mode": nic["mode"], "link": nic["link"], "vlan": nic["vlan"]}
+    return {key: spec[key] for key in ("mode", "link", "vlan") if spec.get(key)}
+
+
 def _release_ips(cluster: Cluster, inst: dict[str, Any]) -> None:
     for ip, net_uuid in zip(inst["nic.ips"], inst["nic.networks"], strict=True):
         net = cluster.network_by_uuid(net_uuid) if net_uuid else None
@@ -144,6 +150,11 @@ def create(ctx: Context, op: dict[str, Any]) -> list[str]:
         disk_uuids=[new_uuid() for _ in sizes],
     )
     c.next_port += 1
+    # Ganeti keeps the NIC parameters a NIC was given (those of its network, if any) and the disk names
+    inst["custom_nicparams"] = [
+        _given_nicparams(spec, nic) for spec, nic in zip(op.get("nics") or [], nics, strict=True)
+    ]
+    inst["disk.names"] = [d.get("name") for d in op.get("disks") or []]
     c.instances[name] = inst
     c.refresh_nodes(nodes)
     for net in c.networks.values():

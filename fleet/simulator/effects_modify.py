@@ -148,18 +148,19 @@ def _nics(ctx: Context, inst: dict[str, Any], mods: list[tuple[str, int, dict[st
             changes.append([f"NIC/{at}", "remove"])
         elif action == "modify":
             at = _absolute("NIC", index, count)
-            changes.extend(_modify_nic(inst, at, params))
+            changes.extend(_modify_nic(c, inst, at, params))
     return changes
 
 
-def _modify_nic(inst: dict[str, Any], at: int, params: dict[str, Any]) -> Changes:
-    """_ApplyNicMods: MAC, IP and name as given, then every NIC parameter the NIC now has."""
+def _modify_nic(c: Cluster, inst: dict[str, Any], at: int, params: dict[str, Any]) -> Changes:
+    """_ApplyNicMods: MAC, IP and name as given, then every NIC parameter, filled from the cluster's, which
+    the NIC keeps from now on."""
     changes: Changes = []
     for key, column in (("mac", "nic.macs"), ("ip", "nic.ips"), ("name", "nic.names")):
         if key in params:
             inst[column] = [params[key] if i == at else v for i, v in enumerate(inst[column])]
             changes.append([f"nic.{key}/{at}", params[key]])
-    nicparams = {**inst["custom_nicparams"][at]}
+    nicparams = {**c.info["nicparams"]["default"], **inst["custom_nicparams"][at]}
     nicparams.update({k: params[k] for k in NIC_PARAMS if k in params})
     inst["custom_nicparams"] = [nicparams if i == at else p for i, p in enumerate(inst["custom_nicparams"])]
     for key, column in (("mode", "nic.modes"), ("link", "nic.links"), ("vlan", "nic.vlans")):

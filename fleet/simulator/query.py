@@ -122,7 +122,13 @@ def _group_value(cluster: Cluster, group: dict[str, Any], name: str) -> tuple[in
     return RS_UNAVAIL, None
 
 
+# network fields luxid reports as unavailable rather than null when the network has none
+NETWORK_OPTIONAL = frozenset({"gateway", "network6", "gateway6", "mac_prefix"})
+
+
 def _network_value(cluster: Cluster, net: dict[str, Any], name: str) -> tuple[int, Any]:
+    if name in NETWORK_OPTIONAL and net.get(name) is None:
+        return RS_UNAVAIL, None
     if name in net:
         return RS_NORMAL, net[name]
     if name == "group_cnt":

@@ -27,7 +27,10 @@ DISK_KEYS = {
 
 
 def synced(name: str) -> list[str]:
-    return [f" - INFO: Waiting for instance {name} to sync disks", f" - INFO: Instance {name}'s disks are in sync"]
+    return [
+        f" - INFO: Waiting for instance {name} to sync disks",
+        f" - INFO: Instance {name}'s disks are in sync",
+    ]
 
 
 def test_create_and_grow_disk_log_what_they_do(target: RapiTarget, unique: str) -> None:
@@ -110,9 +113,16 @@ def test_disks_and_nics_through_modify(target: RapiTarget, unique: str) -> None:
         assert log_lines(r[index]) == []
     ((change,),) = succeeded(r[3])["opresult"]
     assert change[0] == "nic.1"
-    assert re.fullmatch(f"add:mac={MAC},ip=None,mode=bridged,link={re.escape(f.nic_link)},network=None", change[1])
+    assert re.fullmatch(
+        f"add:mac={MAC},ip=None,mode=bridged,link={re.escape(f.nic_link)},network=None", change[1]
+    )
     assert succeeded(r[4])["opresult"] == [
-        [["nic.ip/1", "192.0.2.99"], ["nic.link/1", f.nic_link], ["nic.mode/1", "bridged"], ["nic.vlan/1", ""]]
+        [
+            ["nic.ip/1", "192.0.2.99"],
+            ["nic.link/1", f.nic_link],
+            ["nic.mode/1", "bridged"],
+            ["nic.vlan/1", ""],
+        ]
     ]
     assert succeeded(r[5])["opresult"] == [[["NIC/1", "remove"]]]
     error_class, (message, ecode) = failed(r[6])
