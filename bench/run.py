@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import inventory, queue, simulator
+from bench import conformance, inventory, queue, simulator
 
 BENCHES = {
     "simulator": simulator.main,
     "inventory": inventory.main,
     "queue": lambda: queue.main(tuple(queue.SCALES)),
+    "conformance": lambda: conformance.main([]),
 }
 
 

@@ -87,7 +87,8 @@ REAL_GANETI_ENV = "FLEET_REAL_GANETI"
 
 @pytest.fixture(scope="session")
 def real_ganeti() -> Iterator[RapiTarget]:
-    """A real single-node Ganeti 3.0 cluster (fake hypervisor), brought up once per session by real_ganeti.sh.
+    """A real three-node Ganeti 3.0 cluster (fake hypervisor, nodes as namespace containers), brought up once
+    per session by real_ganeti.sh.
 
     Only with FLEET_REAL_GANETI=1 (needs root). A cluster that was already up is reused and left up; one
     this fixture brought up is torn down at the end unless FLEET_REAL_GANETI_KEEP=1. A failed bring-up fails
