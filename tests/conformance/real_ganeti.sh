@@ -110,7 +110,16 @@ restart_daemons() {  # containers re-created over an existing cluster: others fi
     on "$n" /usr/lib/ganeti/daemon-util start-all >&2 || true
     started=1
   done
-  if [[ $started ]]; then on "$m" gnt-cluster activate-master-ip >&2 || true; fi
+  if [[ $started ]]; then
+    on "$m" gnt-cluster activate-master-ip >&2 || true
+    # the fake hypervisor kept its instances on the old /run: those marked up are ERROR_down until started
+    local up_ones
+    up_ones=$(on "$m" gnt-instance list --no-headers -o name,admin_state | awk '$2 == "up" {print $1}')
+    if [[ -n $up_ones ]]; then
+      # shellcheck disable=SC2086  # one argument per instance
+      on "$m" gnt-instance startup --force-multiple $up_ones >&2 || true
+    fi
+  fi
 }
 
 init_cluster() {
