@@ -14,6 +14,7 @@ import random
 import time
 from typing import Any
 
+from fleet.simulator import feedback
 from fleet.simulator.effects import summary
 from fleet.simulator.state import Cluster
 
@@ -33,7 +34,7 @@ _KINDS: tuple[tuple[str, float, float], ...] = (
     ("OP_NODE_SET_PARAMS", 0.02, 2.0),
     ("OP_CLUSTER_VERIFY", 0.09, 90.0),
 )
-_FAILURES = (
+_FAILURES = (  # Ganeti's opresult of a failed opcode: [error class, [message, ecode]]
     ("OpPrereqError", "Not enough memory on the target node", "insufficient_resources"),
     ("OpExecError", "Could not migrate instance: migration timed out", None),
     ("OpPrereqError", "Instance is already in the requested state", "wrong_state"),
@@ -59,10 +60,14 @@ def seed_history(
     jobs = []
     for job_id, start in enumerate(starts, start=1):
         kind = rng.choices(kinds, weights)[0]
-        op = _opcode(kind, rng.choice(instances), nodes, rng)
-        duration = seconds[kind] * rng.uniform(0.5, 2.0)
+        instance = rng.choice(instances)
+        op = _opcode(kind, instance, nodes, rng)
+        duration = min(seconds[kind] * rng.uniform(0.5, 2.0), now - start - 1)
         failed = rng.random() < _FAILURE_RATE and kind != "OP_TAGS_SET"
-        jobs.append(_job(job_id, op, start, min(duration, now - start - 1), failed, rng, archive_age, now))
+        lines: list[str] = []
+        if not failed:  # what Ganeti's logical units write; a refused job ends before its first line
+            _feedback(op, cluster.instances[instance]["pnode"], lines.append)
+        jobs.append(_job(job_id, op, lines, start, duration, failed, rng, archive_age, now))
     return jobs
 
 
@@ -75,10 +80,11 @@ def _opcode(kind: str, instance: str, nodes: list[str], rng: random.Random) -> d
         return {"OP_ID": kind, "kind": "instance", "name": instance, "tags": ["backup:daily"]}
     op: dict[str, Any] = {"OP_ID": kind, "instance_name": instance}
     if kind == "OP_INSTANCE_CREATE":
-        op.update(mode="create", pnode=rng.choice(nodes), disk_template="drbd", os_type="debootstrap+default")
+        op.update(mode="create", pnode=rng.choice(nodes), disk_template="plain", os_type="debootstrap")
+        op["disks"] = [{"size": rng.choice((10240, 20480, 40960))}]
         op["instance_name"] = f"old-{rng.randrange(10**6):06d}-{instance}"  # since renamed or removed
     elif kind == "OP_INSTANCE_MIGRATE":
-        op.update(mode="live", cleanup=False)
+        op.update(mode="live", cleanup=False, target_node=rng.choice(nodes))
     elif kind == "OP_INSTANCE_GROW_DISK":
         op.update(disk=0, amount=rng.choice((1024, 5120, 10240)), absolute=False)
     elif kind == "OP_INSTANCE_REMOVE":
@@ -89,6 +95,7 @@ def _opcode(kind: str, instance: str, nodes: list[str], rng: random.Random) -> d
 def _job(
     job_id: int,
     op: dict[str, Any],
+    lines: list[str],
     start: float,
     duration: float,
     failed: bool,
@@ -99,14 +106,16 @@ def _job(
     received = start - rng.uniform(0.0, 2.0)
     end = start + max(0.2, duration)
     op["reason"] = [["gnt:client:gnt-" + op["OP_ID"].split("_")[1].lower(), "", int(received * 1e9)]]
-    log = [[1, _ts(start + 0.05), "message", f"* {summary(op).lower().replace('_', ' ')}"]]
-    if op["OP_ID"] == "OP_INSTANCE_CREATE":
-        log.append([2, _ts(start + duration * 0.3), "message", "* waiting for the disks to sync"])
+    log = [
+        [serial, _ts(start + duration * serial / (len(lines) + 1)), "message", line]
+        for serial, line in enumerate(lines, start=1)
+    ]
     status, result = "success", None
+    if op["OP_ID"] == "OP_INSTANCE_CREATE":
+        result = [op["pnode"]]  # the nodes the instance is on
     if failed:
         error_class, message, ecode = rng.choice(_FAILURES)
-        status, result = "error", [error_class, [message, ecode] if ecode else [message]]
-        log.append([len(log) + 1, _ts(end), "message", f"Failure: {message}"])
+        status, result = "error", [error_class, [message, ecode]]
     return {
         "id": job_id,
         "status": status,
@@ -126,6 +135,17 @@ def _job(
         "archived": end < now - archive_age,
         "_log_serial": len(log),
     }
+
+
+def _feedback(op: dict[str, Any], pnode: str, log: feedback.Log) -> None:
+    """The log lines of a successful opcode, as ``fleet.simulator.feedback`` words them."""
+    op_id, instance = op["OP_ID"], op.get("instance_name", "")
+    if op_id == "OP_INSTANCE_CREATE":
+        feedback.created(log, instance, [d["size"] for d in op["disks"]], install=True, start=True)
+    elif op_id == "OP_INSTANCE_GROW_DISK":
+        feedback.grown(log, instance, 0, op["amount"], op["amount"] + 10240)
+    elif op_id == "OP_INSTANCE_MIGRATE":
+        feedback.migrated(log, instance, pnode, op["target_node"])
 
 
 def _ts(when: float) -> list[int]:

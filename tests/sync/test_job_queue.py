@@ -62,6 +62,8 @@ def test_a_job_started_outside_fleet_is_seen_tied_and_shown_to_the_owner(
         client.wait_for_job(client.call(instances.add_tags(victim.name, ["fleet:user:alice"])))
         job_id = client.call(instances.shutdown(victim.name, reason="maintenance"))
         client.wait_for_job(job_id)
+        grow_id = client.call(instances.grow_disk(victim.name, 0, 1024))
+        client.wait_for_job(grow_id)
 
     wait_for(lambda: Instance.objects.get(pk=victim.pk).status == "ADMIN_down", timeout=15)
     assert Instance.objects.owned_by(alice).filter(pk=victim.pk).exists()
@@ -70,6 +72,9 @@ def test_a_job_started_outside_fleet_is_seen_tied_and_shown_to_the_owner(
     assert job.instance_id == victim.pk
     assert job.log == [], "the job's log as Ganeti 3.0 writes it: no line for a shutdown"
     assert job.result == [None], "and its result, one per opcode (a shutdown returns nothing)"
+    wait_for(lambda: Job.objects.filter(cluster=cluster, job_id=grow_id, status="success").exists())
+    grown = Job.objects.get(cluster=cluster, job_id=grow_id)
+    assert any("Growing disk 0" in entry[3] for entry in grown.log), grown.log  # the log, as Ganeti wrote it
     assert {(t.kind, t.name) for t in job.targets.all()} >= {("instance", victim.name)}
 
     seen = api(alice).get("/api/jobs/", {"instance": victim.name}).json()["results"]
