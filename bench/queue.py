@@ -6,9 +6,9 @@ days of job history):
 - first sync: the worker started on an empty read model until every instance is stored;
 - at rest: the worker's CPU (share of one core) and RSS, and the RAPI requests each cluster receives per
   second (counted by the simulator), over ``REST`` seconds after the first sync, a full pass included;
-- at 30 clusters, an outside change: shutdowns submitted with Ganeti's official RAPI client (Debian's
-  python3-ganeti, as an operator's script would; no Job row from Fleet), one per cluster, each timed from
-  the job's end (Ganeti's end_ts) to the new state in Fleet's API.
+- at 30 clusters, an outside change: shutdowns and tag changes submitted with Ganeti's official RAPI
+  client (Debian's python3-ganeti, as an operator's script would; no Job row from Fleet), one per cluster,
+  each timed from the job's end (Ganeti's end_ts) to the new state in Fleet's API.
 
 The figures of both scales are printed side by side, with how each grows from one to the other.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from bench import deployment
 from bench.common import describe, p, rss_mib, simulator
 from bench.inventory import PASSWORD, _cpu_seconds, _wait_synced
 from fleet.simulator.process import SimulatorProcess
+from tests.conformance.official import batch, job
+from tests.targets import RapiTarget
 
 SCALES = {
     "40k": ("--clusters", "30", "--instances", "40000"),
@@ -43,35 +46,51 @@ def _served(sim: SimulatorProcess) -> dict[str, int]:
     return {row["name"]: row["requests"] for row in rows}
 
 
-def _target(c: dict[str, Any]) -> Any:
-    from tests.targets import RapiTarget
-
+def _target(c: dict[str, Any]) -> RapiTarget:
     host, port = c["url"].removeprefix("https://").rsplit(":", 1)
     return RapiTarget(
         c["name"], host, int(port), c["fingerprint"], c["cert_file"], c["username"], c["password"], "", ""
     )
 
 
-def outside_changes(url: str, admin: Any, sim: SimulatorProcess) -> list[float]:
-    """Seconds from each job's end to its effect in the API, for shutdowns made with the official client,
-    one at a time (each client is a Python process of its own: thirty at once would starve the worker)."""
+# What an operator's script does with the official client, and how its effect shows in the API: a shutdown
+# (seconds long: seen running by a poll, then followed to its end) and a tag (a fraction of a second: seen
+# ended by the next poll).
+_CHANGES: dict[str, tuple[Callable[[str], Any], Callable[[dict[str, Any]], bool]]] = {
+    "shutdown": (
+        lambda name: job("ShutdownInstance", name, dry_run=False),
+        lambda row: row["status"] == "ADMIN_down",
+    ),
+    "tag": (
+        lambda name: job("AddInstanceTags", name, ["bench:outside"]),
+        lambda row: "bench:outside" in row["tags"],
+    ),
+}
+
+
+def outside_changes(url: str, admin: Any, sim: SimulatorProcess) -> dict[str, list[float]]:
+    """Seconds from each job's end to its effect in the API, per kind of change made with the official
+    client, one at a time (each client is a Python process of its own: thirty at once would starve the
+    worker)."""
     from rest_framework.authtoken.models import Token
 
     from fleet.inventory.models import Instance
-    from tests.conformance.official import batch, job
 
     token, _ = Token.objects.get_or_create(user=admin)
     api = httpx.Client(base_url=url + "api/", headers={"Authorization": f"Token {token.key}"}, timeout=30)
     by_name = {c["name"]: c for c in sim.clusters}
-    latencies = []
-    for cluster in sorted(by_name)[:SHUTDOWNS]:
+    latencies: dict[str, list[float]] = {kind: [] for kind in _CHANGES}
+    for index, cluster in enumerate(sorted(by_name)[:SHUTDOWNS]):
+        kind = list(_CHANGES)[index % len(_CHANGES)]
+        step, shows = _CHANGES[kind]
         instance = Instance.objects.filter(cluster__name=cluster, status="running").order_by("name").first()
         if instance is None:
             continue
         ended: list[float] = []
+        target, steps = _target(by_name[cluster]), [step(instance.name)]
 
-        def submit(cluster: str = cluster, name: str = instance.name, ended: list[float] = ended) -> None:
-            (report,) = batch(_target(by_name[cluster]), [job("ShutdownInstance", name, dry_run=False)])
+        def submit(target: RapiTarget = target, steps: list[Any] = steps, ended: list[float] = ended) -> None:
+            (report,) = batch(target, steps)
             seconds, microseconds = report["job"]["end_ts"]
             ended.append(seconds + microseconds / 1e6)
 
@@ -80,14 +99,14 @@ def outside_changes(url: str, admin: Any, sim: SimulatorProcess) -> list[float]:
         deadline = time.monotonic() + 120
         while True:
             rows = api.get("instances/", params={"cluster": cluster, "name": instance.name}).json()["results"]
-            if any(row["name"] == instance.name and row["status"] == "ADMIN_down" for row in rows):
+            if any(row["name"] == instance.name and shows(row) for row in rows):
                 seen = time.time()
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{instance.name}: not seen stopped in the API within 120 s")
+                raise RuntimeError(f"{instance.name}: the {kind} did not show in the API within 120 s")
             time.sleep(0.05)
         submitting.join()
-        latencies.append(seen - ended[0])
+        latencies[kind].append(seen - ended[0])
     api.close()
     return latencies
 
@@ -122,11 +141,13 @@ def one_scale(scale: str, tmp: Path) -> dict[str, Any]:
             figures["RSS at rest (MiB)"], figures["RSS peak (MiB)"] = rss, peak
             if scale == "40k":
                 with deployment.web_server(tmp / "web.log") as url:
-                    latencies = outside_changes(url, admin, sim)
+                    by_kind = outside_changes(url, admin, sim)
+                latencies = [seconds for values in by_kind.values() for seconds in values]
                 figures["outside change to API, p50 (s)"] = p(latencies, 0.5)
                 figures["outside change to API, p95 (s)"] = p(latencies, 0.95)
                 figures["outside change to API, max (s)"] = max(latencies)
-                print(f"  outside changes at 30 clusters: {describe(latencies)}")
+                for kind, values in by_kind.items():
+                    print(f"  outside changes at 30 clusters, {kind}: {describe(values)}")
     figures["instances"], figures["clusters"] = total, len(sim.clusters)
     return figures
 
