@@ -1,10 +1,9 @@
-"""Job following: drive each unfinished Job row to its end, then say what the job touched so it is resynced.
+"""Job following, the database side: the unfinished Job rows to follow, and a followed job's end recorded.
 
 Job rows are the persistence: a job is followed as long as its row is unfinished, so a worker that restarts
-(or was killed) finds the same rows and follows them again. Following is the long poll of
-``/2/jobs/N/wait`` (``AsyncRapiClient.wait_for_job``); the final job is recorded with
-``fleet.jobs.lifecycle`` and the names of the instances it acted on go back to the cluster's loop, which
-resyncs them at once.
+(or was killed) finds the same rows and follows them again. The long poll of ``/2/jobs/N/wait`` itself is
+``fleet.sync.reads``; the final job is recorded here with ``fleet.jobs.lifecycle``, and what it changed goes
+back to the cluster's loop, which reads it again at once.
 """
 
 from __future__ import annotations
@@ -20,13 +19,10 @@ from fleet.jobs.models import Job, JobStatus
 from fleet.rapi import Job as RapiJob
 from fleet.sync import queue
 
-__all__ = ["EVERYTHING", "Touched", "pending_jobs", "record_final", "record_gone"]
-
-EVERYTHING = targets.EVERYTHING
-Touched = queue.Touched
+__all__ = ["pending_jobs", "record_final", "record_gone"]
 
 
-def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> tuple[Touched, bool]:
+def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> tuple[queue.Touched, bool]:
     """Store the final state of a followed job, tie it to what its opcodes name, create rows for the child
     jobs it submitted (so that they are followed too); return what it changed, and whether its end is news
     (a poll of the queue may have recorded it first)."""

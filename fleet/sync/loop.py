@@ -34,6 +34,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fleet.jobs.targets import EVERYTHING
 from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL, follower, health, queue, snapshot
 from fleet.sync.database import Database
 from fleet.sync.fetch import Fetched
@@ -252,30 +253,27 @@ class ClusterLoop:
                 self.reads.cursor.unfinished.discard(message.job_id)
 
     async def _write_jobs(self, read: JobsRead) -> None:
+        self._poll_failures = 0  # the cluster answered; a failure to write is the database's
+        cursor = self.reads.cursor
+        assert cursor is not None  # each poll reads it first
         try:
             if read.fetched.empty:  # the poll of a cluster at rest: nothing to write
-                self._poll_failures = 0
-                if self.reads.cursor is not None:
-                    self.reads.cursor.advance((), (), ())
+                cursor.advance((), (), ())  # an empty queue read whole: from now on, only what is new
                 return
             run = self.db.run if read.in_full else self.db.urgent  # the queue's history waits its turn
             recorded = await run(_jobs_step, self.cluster_id, read)
         finally:
             if read.in_full is not None:
                 read.in_full.release()
-        self._poll_failures = 0
-        assert self.reads.cursor is not None
-        self.reads.cursor.advance(
-            recorded.seen, recorded.unfinished, (job_id for job_id, *_ in recorded.ended)
-        )
+        cursor.advance(recorded.seen, recorded.unfinished, [job_id for job_id, *_ in recorded.ended])
         for job_id in recorded.unfinished:
             self.follow(job_id)
         # The first poll reads the whole queue, its history included: what ended before the last full pass
         # began reading (give or take the cluster's clock) is in what that pass wrote.
         since = self._full_read_at - CLOCK_SKEW if self._full_read_at else None
         changes = [what for _, what, end in recorded.ended if not (since and end and end < since)]
-        if len(changes) > MANY_ENDED or follower.EVERYTHING in changes:
-            self._changed(follower.EVERYTHING)
+        if len(changes) > MANY_ENDED or EVERYTHING in changes:
+            self._changed(EVERYTHING)
         else:
             self._changed(frozenset().union(*changes))
 
@@ -321,9 +319,9 @@ class ClusterLoop:
         for name in stats.gone:
             self._deleted[name] = read.read_at
 
-    def _changed(self, what: follower.Touched) -> None:
+    def _changed(self, what: queue.Touched) -> None:
         """A job ended that changed ``what``: read it again (a full pass for EVERYTHING)."""
-        if what is follower.EVERYTHING:
+        if what is EVERYTHING:
             self._full_wanted = True
         elif what:
             self._read_soon(what)
