@@ -170,3 +170,17 @@ def login(url: str, username: str, password: str) -> httpx.Client:
     if response.status_code != 302:
         raise RuntimeError(f"login as {username} failed: {response.status_code}")
     return client
+
+
+def wait_synced(total: int, timeout: float) -> float:
+    """Seconds until every cluster has synced once and ``total`` instances are stored."""
+    from fleet.inventory.models import Cluster, Instance
+
+    started = time.monotonic()
+    while True:
+        synced = Cluster.objects.filter(last_sync_at__isnull=False).count() == Cluster.objects.count()
+        if synced and Instance.objects.count() == total:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the worker did not sync {total} instances in {timeout} s")
+        time.sleep(0.2)

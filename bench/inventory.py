@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import ssl
 import statistics
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench import deployment
-from bench.common import describe, p, report, rss_mib, side_by_side, simulator, timings
+from bench.common import cpu_seconds, describe, p, report, rss_mib, side_by_side, simulator, timings
 from fleet.rapi import Credentials, Pin, RapiClient, cluster, fields, instances, jobs, query
 from fleet.simulator.process import SimulatorProcess
 
@@ -324,19 +323,6 @@ def p1(url: str, admin: Any, sim: SimulatorProcess) -> None:
 # P3, P4, P5 -------------------------------------------------------------------------------------------------
 
 
-def _wait_synced(total: int, timeout: float) -> float:
-    from fleet.inventory.models import Cluster, Instance
-
-    started = time.monotonic()
-    while True:
-        synced = Cluster.objects.filter(last_sync_at__isnull=False).count() == Cluster.objects.count()
-        if synced and Instance.objects.count() == total:
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise RuntimeError(f"the worker did not sync {total} instances in {timeout} s")
-        time.sleep(0.2)
-
-
 def p3(url: str, admin: Any, sim: SimulatorProcess) -> None:
     from rest_framework.authtoken.models import Token
 
@@ -412,21 +398,16 @@ def p4(page: Callable[[], object], sim: SimulatorProcess) -> None:
         print(f"  {name:16} p95 {1000 * p(values, 0.95):8.1f} ms")
 
 
-def _cpu_seconds(pid: int) -> float:
-    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def with_worker(url: str, admin: Any, sim: SimulatorProcess, tmp: Path, total: int) -> None:
     deployment.empty_read_model()
     cmd = [*deployment.FLEET, "worker", "--interval", str(WORKER_INTERVAL)]
     log = tmp / "worker.log"
     with deployment.child(log, *cmd) as worker, deployment.tail_on_error(log):
-        took = _wait_synced(total, 300)
+        took = deployment.wait_synced(total, 300)
         print(
             f"\n== fleet worker, every {WORKER_INTERVAL:.0f} s: {total} instances from empty in {took:.1f} s"
         )
-        cpu_start, wall_start = _cpu_seconds(worker.pid), time.monotonic()
+        cpu_start, wall_start = cpu_seconds(worker.pid), time.monotonic()
         p3(url, admin, sim)
         client = deployment.login(url, admin.username, PASSWORD)
 
@@ -435,7 +416,7 @@ def with_worker(url: str, admin: Any, sim: SimulatorProcess, tmp: Path, total: i
 
         p4(page, sim)
         client.close()
-        cpu = (_cpu_seconds(worker.pid) - cpu_start) / (time.monotonic() - wall_start)
+        cpu = (cpu_seconds(worker.pid) - cpu_start) / (time.monotonic() - wall_start)
         rss, peak = rss_mib(worker.pid)
         print(f"\n== P5 fleet worker at {total} instances")
         print(f"  RSS now {rss:.0f} MiB, peak {peak:.0f} MiB (goal ≤ 300 MB)")

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from bench import deployment
-from bench.common import describe, p, rss_mib, simulator
-from bench.inventory import PASSWORD, _cpu_seconds, _wait_synced
+from bench.common import cpu_seconds, describe, p, rss_mib, simulator
+from bench.inventory import PASSWORD
 from fleet.simulator.process import SimulatorProcess
 from tests.conformance.official import batch, job
 from tests.targets import RapiTarget
@@ -127,12 +127,12 @@ def one_scale(scale: str, tmp: Path) -> dict[str, Any]:
         ).first() or get_user_model().objects.create_superuser("admin", "admin@example.org", PASSWORD)
         log = tmp / f"worker-{scale}.log"
         with deployment.child(log, *deployment.FLEET, "worker") as worker, deployment.tail_on_error(log):
-            figures["first sync (s)"] = _wait_synced(total, 600)
+            figures["first sync (s)"] = deployment.wait_synced(total, 600)
             time.sleep(5.0)  # the first polls read the job history
-            before, cpu, wall = _served(sim), _cpu_seconds(worker.pid), time.monotonic()
+            before, cpu, wall = _served(sim), cpu_seconds(worker.pid), time.monotonic()
             time.sleep(REST)
             elapsed = time.monotonic() - wall
-            figures["at rest, CPU (% of a core)"] = 100 * (_cpu_seconds(worker.pid) - cpu) / elapsed
+            figures["at rest, CPU (% of a core)"] = 100 * (cpu_seconds(worker.pid) - cpu) / elapsed
             after = _served(sim)
             rates = [(after[name] - before[name]) / elapsed for name in after]
             figures["at rest, RAPI requests/s per cluster (mean)"] = sum(rates) / len(rates)
