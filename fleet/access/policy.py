@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -163,3 +164,49 @@ def check(user: User | None, action: str, obj: models.Model) -> None:
     if action != VIEW and allows(user, VIEW, obj):
         raise PermissionDenied(f"You may not {action} this {obj._meta.verbose_name}.")
     raise Http404(f"No {obj._meta.verbose_name} matches the given query.")
+
+
+# The verbs of the write side. Interim: what follows maps every verb to VIEW and CHANGE above.
+
+
+class Action(enum.StrEnum):
+    """What a user may ask to do to an object."""
+
+    VIEW = "view"
+    POWER = "power"
+    MIGRATE = "migrate"
+    REINSTALL = "reinstall"
+    DESTROY = "destroy"
+    RENAME = "rename"
+    MODIFY = "modify"
+    OWNERS = "owners"
+    CONSOLE = "console"
+    LOCK = "lock"
+    ISOLATE = "isolate"
+    CANCEL_JOB = "cancel_job"
+    MANAGE_CLUSTER = "manage_cluster"
+
+
+_ADMIN_ONLY = frozenset({Action.MIGRATE, Action.LOCK, Action.ISOLATE, Action.MANAGE_CLUSTER})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an action is allowed; if not, why, and whether the object may be seen at all."""
+
+    allowed: bool
+    reason: str = ""
+    visible: bool = True
+
+
+def decide(user: User | None, action: Action, obj: models.Model) -> Decision:
+    """Whether ``user`` may take ``action`` on ``obj``, and why not."""
+    if not allows(user, VIEW, obj):
+        return Decision(False, f"No {obj._meta.verbose_name} matches the given query.", visible=False)
+    if action is Action.VIEW:
+        return Decision(True)
+    if action in _ADMIN_ONLY and role_of(user) is not Role.ADMIN:
+        return Decision(False, f"Only administrators may {action.replace('_', ' ')} {obj}.")
+    if allows(user, CHANGE, obj):
+        return Decision(True)
+    return Decision(False, f"You may not {action.replace('_', ' ')} {obj}.")

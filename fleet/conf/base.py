@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "fleet.inventory",
     "fleet.jobs",
+    "fleet.operations",
     "fleet.web",
 ]
 

@@ -6,7 +6,9 @@
 - `reset_rate`: the share of connections reset without a reply;
 - `fail_jobs`: the share of opcodes that fail with OpExecError;
 - `stuck_jobs`: new opcodes stay `running` until the fault is cleared;
-- `archive_early`: jobs are archived as soon as they finish.
+- `archive_early`: jobs are archived as soon as they finish;
+- `drop_after_write`: a write (any method but GET) is done, its job made, then the connection is reset
+  without a reply, as when a network drops between Ganeti's answer and the client.
 Master failover is an action, not a state: the server moves the cluster's RAPI to another address.
 """
 
@@ -35,6 +37,7 @@ class Faults:
     fail_jobs: float = 0.0
     stuck_jobs: bool = False
     archive_early: bool = False
+    drop_after_write: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     def update(self, settings: dict[str, Any]) -> None:

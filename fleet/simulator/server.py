@@ -164,9 +164,14 @@ class Simulator:
             }.get(faults.error_status)
             return _error(HttpError(faults.error_status, message))
         try:
-            return await self._handle(rt, request)
+            response = await self._handle(rt, request)
         except HttpError as err:
             return _error(err)
+        if faults.drop_after_write and request.method != "GET":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        return response
 
     async def _handle(self, rt: Runtime, request: web.Request) -> web.StreamResponse:
         found = routes.resolve(request.path)

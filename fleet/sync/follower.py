@@ -12,10 +12,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils import timezone
 
 from fleet.jobs import targets
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import Job, JobStatus
+from fleet.operations import lifecycle as operations
 from fleet.rapi import Job as RapiJob
 from fleet.sync import queue
 
@@ -37,6 +39,7 @@ def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> tuple[queue
         row.save()
         if untied:
             queue.save_targets(cluster_id, [(row, found[id(row)])])
+        operations.jobs_recorded(cluster_id, [row], {row.job_id: job.ops} if untied else {}, now)
         for child in job.submitted_jobs:
             if child.job_id is not None:
                 Job.objects.get_or_create(cluster_id=cluster_id, job_id=child.job_id)
@@ -54,6 +57,7 @@ def record_gone(cluster_id: int, job_id: int, message: str) -> None:
         row.error_class = "JobNotFound"
         row.error_message = message
         row.save(update_fields=["status", "error_class", "error_message", "updated_at"])
+        operations.jobs_recorded(cluster_id, [row], {}, timezone.now())
 
 
 def pending_jobs(cluster_ids: Sequence[int]) -> list[tuple[int, int]]:

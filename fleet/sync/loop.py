@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fleet.jobs.targets import EVERYTHING
+from fleet.operations import lifecycle as operations
 from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL, follower, health, queue, snapshot
 from fleet.sync.database import Database
 from fleet.sync.fetch import Fetched
@@ -47,6 +48,9 @@ from fleet.sync.messages import (
     PassFailed,
     PassRead,
     ReadFailed,
+    SubmitDue,
+    SubmitFailed,
+    Submitted,
 )
 from fleet.sync.reads import JOB_QUEUE, Offline, Reads
 
@@ -67,6 +71,7 @@ class LoopSettings:
     job_poll: float = DEFAULT_JOB_POLL  # seconds between polls of the job queue
     max_backoff: float = 300.0  # seconds between attempts at most, however long a cluster has been failing
     follow_limit: int = 10  # long polls at once per cluster; other unfinished jobs are polled meanwhile
+    submit_grace: float = 30.0  # seconds Ganeti may take to make a job of a submit that got no answer
 
 
 def _full_step(cluster_id: int, read: PassRead, deleted_since: frozenset[str]) -> snapshot.Stats:
@@ -133,6 +138,12 @@ class ClusterLoop:
         self._poll_failures = 0
         self._write_failures = 0
         self._passing: asyncio.Task[None] | None = None  # the full pass being read
+        self._submitting: set[int] = (
+            set()
+        )  # operations claimed or being claimed, until their answer is written
+        self._uncertain: dict[int, dt.datetime] | None = (
+            None  # sent without an answer, and when; read at start
+        )
 
     # Used by the worker ------------------------------------------------------------------------------------
 
@@ -158,6 +169,19 @@ class ClusterLoop:
             return
         self._followed[job_id] = self._spawn(self._follow(job_id), f"follow {job_id}")
         log.info("%s: following job %d", self.name, job_id)
+
+    def submit(self, operation_id: int) -> None:
+        """Submit the pending operation unless it is being submitted already."""
+        if operation_id in self._submitting or self._stopping.is_set():
+            return
+        self._submitting.add(operation_id)
+        self._inbox.put_nowait(SubmitDue(operation_id))
+
+    async def submit_now(self, operation_id: int) -> None:
+        """Claim, send and record one operation now, in turn (the one-shot run's way)."""
+        attempt = await self.db.urgent(operations.claim, operation_id, self.now())
+        if attempt is not None:
+            await self.handle(await self.reads.submit(attempt))
 
     async def wait_followed(self, timeout: float) -> None:
         """Wait until every followed job ended (or ``timeout`` seconds passed)."""
@@ -251,6 +275,57 @@ class ClusterLoop:
             await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
             if self.reads.cursor is not None:
                 self.reads.cursor.unfinished.discard(message.job_id)
+        elif isinstance(message, SubmitDue | Submitted | SubmitFailed):
+            await self._handle_submit(message)
+
+    async def _handle_submit(self, message: SubmitDue | Submitted | SubmitFailed) -> None:
+        """An operation claimed (its call then sent beside the loop), or the submit's answer written."""
+        operation_id = message.operation_id
+        sending = False
+        try:
+            if isinstance(message, SubmitDue):
+                sending = await self._claim(operation_id)
+            elif isinstance(message, Submitted):
+                await self.db.urgent(operations.submitted, operation_id, message.job_id, self.now())
+                log.info("%s: operation %d submitted as job %d", self.name, operation_id, message.job_id)
+                if self.reads.cursor is not None:
+                    self.reads.cursor.unfinished.add(message.job_id)
+                self.follow(message.job_id)
+            elif message.certain:
+                why = health.describe(message.error)
+                await self.db.urgent(operations.not_submitted, operation_id, why, self.now())
+                log.warning("%s: operation %d not submitted: %s", self.name, operation_id, why)
+            else:
+                why = health.describe(message.error)
+                await self.db.urgent(operations.uncertain, operation_id, why)
+                log.warning("%s: operation %d: no answer to its submit: %s", self.name, operation_id, why)
+                if self._uncertain is not None:
+                    self._uncertain[operation_id] = self.now()
+        finally:
+            if not sending:
+                self._submitting.discard(operation_id)
+
+    async def _claim(self, operation_id: int) -> bool:
+        """Claim the operation and send its call beside the loop; whether it is being sent."""
+        if self.reads.clients.current is None:
+            return False  # not connected yet: the next scan offers it again
+        attempt = await self.db.urgent(operations.claim, operation_id, self.now())
+        if attempt is None:
+            return False  # another worker, or an earlier message, has it
+        self._post(self.reads.submit(attempt), f"submit {operation_id}")
+        return True
+
+    async def _expire_uncertain(self, read_at: dt.datetime) -> None:
+        """After a poll of the queue written: the operations sent without an answer long enough before that
+        poll began, whose job it did not find, were not submitted."""
+        if self._uncertain is None:
+            self._uncertain = await self.db.urgent(operations.uncertain_since, self.cluster_id)
+        grace = dt.timedelta(seconds=self.settings.submit_grace)
+        expired = [op for op, sent in self._uncertain.items() if sent < read_at - grace]
+        if expired:
+            await self.db.urgent(operations.expire_unmatched, expired, self.now())
+            for operation_id in expired:
+                del self._uncertain[operation_id]
 
     async def _write_jobs(self, read: JobsRead) -> None:
         self._poll_failures = 0  # the cluster answered; a failure to write is the database's
@@ -259,12 +334,14 @@ class ClusterLoop:
         try:
             if read.fetched.empty:  # the poll of a cluster at rest: nothing to write
                 cursor.advance((), (), ())  # an empty queue read whole: from now on, only what is new
+                await self._expire_uncertain(read.read_at)
                 return
             run = self.db.run if read.in_full else self.db.urgent  # the queue's history waits its turn
             recorded = await run(_jobs_step, self.cluster_id, read)
         finally:
             if read.in_full is not None:
                 read.in_full.release()
+        await self._expire_uncertain(read.read_at)
         cursor.advance(recorded.seen, recorded.unfinished, [job_id for job_id, *_ in recorded.ended])
         for job_id in recorded.unfinished:
             self.follow(job_id)

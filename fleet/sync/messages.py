@@ -16,7 +16,19 @@ from fleet.rapi import Job as RapiJob
 from fleet.sync.fetch import Fetched, FetchedJobs
 from fleet.sync.snapshot import Snapshot
 
-__all__ = ["JobEnded", "JobGone", "JobsRead", "Message", "NamesRead", "PassFailed", "PassRead", "ReadFailed"]
+__all__ = [
+    "JobEnded",
+    "JobGone",
+    "JobsRead",
+    "Message",
+    "NamesRead",
+    "PassFailed",
+    "PassRead",
+    "ReadFailed",
+    "SubmitDue",
+    "SubmitFailed",
+    "Submitted",
+]
 
 
 @dataclass(frozen=True)
@@ -81,4 +93,40 @@ class JobGone:
     message: str
 
 
-Message = PassRead | PassFailed | JobsRead | NamesRead | ReadFailed | JobEnded | JobGone
+@dataclass(frozen=True)
+class SubmitDue:
+    """An operation waits to be submitted (the worker found or heard of it): the loop claims it."""
+
+    operation_id: int
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """Ganeti took a claimed operation as job ``job_id``."""
+
+    operation_id: int
+    job_id: int
+
+
+@dataclass(frozen=True)
+class SubmitFailed:
+    """A claimed operation's submit failed: ``certain`` when Ganeti surely made no job of it (it answered
+    with an error, or nothing was sent); otherwise its job may exist, and the queue's polls look for it."""
+
+    operation_id: int
+    error: BaseException
+    certain: bool
+
+
+Message = (
+    PassRead
+    | PassFailed
+    | JobsRead
+    | NamesRead
+    | ReadFailed
+    | JobEnded
+    | JobGone
+    | SubmitDue
+    | Submitted
+    | SubmitFailed
+)

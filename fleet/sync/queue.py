@@ -20,6 +20,7 @@ from fleet.inventory.models import Instance
 from fleet.jobs import targets
 from fleet.jobs.lifecycle import apply_job_info
 from fleet.jobs.models import FINAL_STATUSES, Job, JobTarget
+from fleet.operations import lifecycle as operations
 from fleet.rapi import Job as RapiJob
 from fleet.sync import bulk
 
@@ -99,6 +100,7 @@ def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.dateti
         if changed:
             Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=bulk.BATCH)
         save_targets(cluster_id, [(job, found[id(job)]) for job, _ in untied])
+        operations.jobs_recorded(cluster_id, [*new, *changed], {job.job_id: ops for job, ops in untied}, now)
     unfinished = [job_id for job_id, rec in by_id.items() if rec["status"] not in FINAL_STATUSES]
     return Recorded(list(by_id), unfinished, ended)
 

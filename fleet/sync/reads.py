@@ -15,7 +15,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import replace
 
-from fleet.rapi import RapiError
+from fleet.operations.lifecycle import Attempt
+from fleet.rapi import RapiError, errors
 from fleet.rapi.errors import JobNotFound
 from fleet.sync import health, queue, snapshot
 from fleet.sync.clients import Clients
@@ -31,6 +32,8 @@ from fleet.sync.messages import (
     PassFailed,
     PassRead,
     ReadFailed,
+    SubmitFailed,
+    Submitted,
 )
 
 __all__ = ["JOB_QUEUE", "Offline", "Reads"]
@@ -62,6 +65,16 @@ async def _holding(gate: asyncio.Semaphore) -> AsyncIterator[asyncio.Semaphore]:
     except BaseException:
         gate.release()
         raise
+
+
+def _surely_not_submitted(exc: BaseException) -> bool:
+    """Whether a failed submit surely made no job: nothing was sent, or Ganeti answered that it took none.
+    A timeout, a dropped connection or a gateway error may come after the job was made."""
+    if isinstance(exc, errors.ConnectTimeout | errors.CertificateMismatch):
+        return True
+    if isinstance(exc, errors.HttpError):
+        return exc.status < 500 or exc.status in (500, 501, 503)
+    return not isinstance(exc, RapiError)  # a bug of Fleet's building the request: nothing went out
 
 
 class Reads:
@@ -157,6 +170,17 @@ class Reads:
                 return NamesRead(read_at, frozenset(names), await fetch_partial(client, names))
         except Exception as exc:
             return ReadFailed(", ".join(sorted(names)), exc)
+
+    async def submit(self, attempt: Attempt) -> Submitted | SubmitFailed:
+        """Send a claimed operation's call: the job id Ganeti gave, or why there is none (or may be none)."""
+        client = self.clients.current
+        if client is None:
+            return SubmitFailed(attempt.operation_id, Offline("the cluster is not connected"), certain=True)
+        try:
+            with self.clients.using(client):
+                return Submitted(attempt.operation_id, await client.call(attempt.call))
+        except Exception as exc:
+            return SubmitFailed(attempt.operation_id, exc, certain=_surely_not_submitted(exc))
 
     async def follow(self, job_id: int, post: Callable[[Message], None], stopping: asyncio.Event) -> None:
         """Long-poll the job until it ends, then ``post`` it; back off while the cluster fails."""

@@ -25,6 +25,8 @@ from django.db import connections
 from fleet.inventory import maintenance
 from fleet.inventory.models import Cluster
 from fleet.jobs.lifecycle import SUBMITTED_CHANNEL
+from fleet.operations import lifecycle as operations
+from fleet.operations.core import DUE_CHANNEL
 from fleet.sync import follower
 from fleet.sync.database import Database
 from fleet.sync.leases import Leases
@@ -106,6 +108,8 @@ class Worker:
             }
             await asyncio.gather(*(loop.full_pass() for loop in loops.values()))
             await asyncio.gather(*(loop.poll_jobs() for loop in loops.values() if loop.reads.clients.current))
+            for cluster_id, operation_id in await self.db.run(operations.due, list(loops)):
+                await loops[cluster_id].submit_now(operation_id)
             await self._analyze_after_many_writes(loops.values())
             for cluster_id, job_id in await self.db.run(follower.pending_jobs, list(loops)):
                 loops[cluster_id].follow(job_id)
@@ -172,10 +176,15 @@ class Worker:
     async def _scan_jobs(self) -> None:
         while True:
             try:
+                due = await self.db.urgent(operations.due, list(self.loops))
                 pending = await self.db.urgent(follower.pending_jobs, list(self.loops))
             except Exception as exc:  # the database is down: try again at the next scan
-                log.error("cannot read unfinished jobs: %s", exc)
-                pending = []
+                log.error("cannot read pending operations and unfinished jobs: %s", exc)
+                due, pending = [], []
+            for cluster_id, operation_id in due:
+                loop = self.loops.get(cluster_id)
+                if loop is not None:
+                    loop.submit(operation_id)
             for cluster_id, job_id in pending:
                 loop = self.loops.get(cluster_id)
                 if loop is not None:
@@ -197,19 +206,24 @@ class Worker:
             try:
                 async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as listening:
                     await listening.execute(f"LISTEN {SUBMITTED_CHANNEL}")
+                    await listening.execute(f"LISTEN {DUE_CHANNEL}")
                     async for note in listening.notifies():
-                        self._announced(note.payload)
+                        self._announced(note.channel, note.payload)
             except (psycopg.Error, OSError) as exc:  # the scan finds the jobs meanwhile
                 log.warning("cannot listen for submitted jobs: %s", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.lease_period)
 
-    def _announced(self, payload: str) -> None:
+    def _announced(self, channel: str, payload: str) -> None:
         try:
-            cluster_id, job_id = (int(part) for part in payload.split())
+            cluster_id, number = (int(part) for part in payload.split())
         except ValueError:
-            log.warning("ignoring a malformed job announcement: %r", payload)
+            log.warning("ignoring a malformed announcement on %s: %r", channel, payload)
             return
         loop = self.loops.get(cluster_id)
-        if loop is not None:  # else another worker holds the cluster, and heard it too
-            loop.follow(job_id)
+        if loop is None:  # another worker holds the cluster, and heard it too
+            return
+        if channel == DUE_CHANNEL:
+            loop.submit(number)
+        else:
+            loop.follow(number)

@@ -1,0 +1,36 @@
+"""The one write path: every change Fleet makes to a cluster is an action here, from every face.
+
+Each action validates its parameters, asks the policy, and records an Operation (``fleet.operations.core``);
+the worker submits it as a Ganeti job whose reason trail names the operation, follows the job to its end and
+closes the operation (``fleet.operations.lifecycle``). Pages, the API and the CLI call these functions and
+nothing else: ``from fleet import operations; operations.reboot(instance, by=caller, kind="hard")``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
+    from fleet.operations.core import Caller, Invalid, Refused
+    from fleet.operations.power import failover, migrate, reboot, shutdown, start
+
+# Imported on first use: Django imports this package to find the app before its models may be loaded.
+_EXPORTS = {
+    "Caller": "core",
+    "Invalid": "core",
+    "Refused": "core",
+    "start": "power",
+    "shutdown": "power",
+    "reboot": "power",
+    "migrate": "power",
+    "failover": "power",
+}
+
+__all__ = ["Caller", "Invalid", "Refused", "failover", "migrate", "reboot", "shutdown", "start"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

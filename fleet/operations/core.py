@@ -1,0 +1,176 @@
+"""The write path's first half: validate → policy → record. Every action of ``fleet.operations`` ends here.
+
+An action function checks its parameters (:class:`Invalid`, naming the field), then calls :func:`record`,
+which asks the policy, refuses what conflicts with an operation or a job already open on the instance, and
+writes the Operation row: pending, or refused with the reason (refusals are part of the audit log). Nothing
+here talks to a cluster: the worker submits pending operations (``fleet.sync.outbox``), so that a slow or
+dead cluster never holds up a request, and a crash between the request and the submit loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connections, router, transaction
+from django.http import Http404
+
+from fleet.access import policy
+from fleet.inventory.models import Instance
+from fleet.jobs.models import Job
+from fleet.operations.models import Operation, OperationKind, OperationStatus, Via
+
+__all__ = ["DUE_CHANNEL", "Caller", "Invalid", "Refused", "record"]
+
+DUE_CHANNEL = "fleet_operation_due"
+"""The PostgreSQL channel on which a recorded operation is announced (payload: the cluster's pk and the
+operation's pk), so that the worker submits it at once rather than at its next scan."""
+
+MAX_REASON = 2000  # characters of a requester's reason
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, from where, through which face, and the key that makes a retried request the same one."""
+
+    user: AbstractBaseUser
+    address: str | None = None
+    via: Via = Via.WEB
+    idempotency_key: str = ""
+
+
+class Invalid(ValueError):
+    """A parameter is wrong; nothing was recorded. ``errors`` maps each field at fault to what is wrong."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
+
+
+class Refused(PermissionDenied):
+    """The action may not be taken now; the refusal is recorded as ``operation`` and says why."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        super().__init__(operation.error)
+
+
+StateCheck = Callable[[Instance], str]
+"""Why the instance's state does not allow the action (as the read model has it), or ``""``."""
+
+
+def record(
+    kind: OperationKind,
+    instance: Instance,
+    *,
+    by: Caller,
+    action: policy.Action,
+    params: Mapping[str, Any] | None = None,
+    reason: str = "",
+    state: StateCheck | None = None,
+) -> Operation:
+    """Record ``kind`` on ``instance`` as asked ``by``: the pending Operation, or the one this idempotency key
+    already recorded. Raises :class:`Refused` (recorded) or ``Http404`` (the caller may not see it)."""
+    if len(reason) > MAX_REASON:
+        raise Invalid({"reason": f"at most {MAX_REASON} characters"})
+    if "\x00" in reason:
+        raise Invalid({"reason": "must not contain NUL characters"})
+    params = dict(params or {})
+    again = _same_request(kind, instance, by, params)
+    if again is not None:
+        return again
+    operation = _new(kind, instance, by, params, reason)
+    decision = policy.decide(by.user, action, instance)
+    why = decision.reason if not decision.allowed else (state(instance) if state else "")
+    why = why or _conflict(instance)
+    if why:
+        return _refuse(operation, why, visible=decision.visible)
+    try:
+        with transaction.atomic():
+            operation.save()
+            _announce(operation)
+    except IntegrityError:
+        # Another request recorded an operation on this instance, or with this key, at the same moment.
+        again = _same_request(kind, instance, by, params)
+        if again is not None:
+            return again
+        return _refuse(_new(kind, instance, by, params, reason), _conflict(instance) or "try again")
+    return operation
+
+
+def _new(
+    kind: OperationKind, instance: Instance, by: Caller, params: dict[str, Any], reason: str
+) -> Operation:
+    return Operation(
+        kind=kind,
+        cluster_id=instance.cluster_id,
+        cluster_name=instance.cluster.name,
+        instance=instance,
+        instance_name=instance.name,
+        instance_uuid=instance.uuid or "",
+        params=params,
+        requester=by.user,
+        requester_name=by.user.get_username(),
+        client_address=by.address or None,
+        via=by.via,
+        reason=reason,
+        idempotency_key=by.idempotency_key,
+    )
+
+
+def _same_request(
+    kind: OperationKind, instance: Instance, by: Caller, params: dict[str, Any]
+) -> Operation | None:
+    """The operation this caller already recorded under its idempotency key, if any."""
+    if not by.idempotency_key:
+        return None
+    earlier = Operation.objects.filter(requester=by.user, idempotency_key=by.idempotency_key).first()
+    if earlier is None:
+        return None
+    if (earlier.kind, earlier.cluster_id, earlier.instance_name, earlier.params) != (
+        kind,
+        instance.cluster_id,
+        instance.name,
+        params,
+    ):
+        raise Invalid({"idempotency_key": f"already used for another request (operation {earlier.pk})"})
+    if earlier.status == OperationStatus.REFUSED:
+        raise Refused(earlier)  # the same request gets the same answer
+    return earlier
+
+
+def _conflict(instance: Instance) -> str:
+    """What is already under way on the instance, if anything: an open operation or an unfinished job."""
+    open_ = Operation.objects.open().on_instance(instance).first()
+    if open_ is not None:
+        return (
+            f"{instance.name} is busy: {open_.get_kind_display().lower()} by {open_.requester_name} "
+            f"(operation {open_.pk}) is {open_.get_status_display().lower()}."
+        )
+    job = Job.objects.on_instance(instance).unfinished().order_by("job_id").first()
+    if job is not None:
+        what = ", ".join(job.summary) or "a job"
+        return f"{instance.name} is busy: job {job.job_id} ({what}) is {job.get_status_display().lower()}."
+    return ""
+
+
+def _refuse(operation: Operation, why: str, *, visible: bool = True) -> Operation:
+    operation.status = OperationStatus.REFUSED
+    operation.error = why
+    operation.save()
+    if not visible:
+        raise Http404("No instance matches the given query.")
+    raise Refused(operation)
+
+
+def _announce(operation: Operation) -> None:
+    """Tell the worker (on PostgreSQL, at commit) that ``operation`` waits to be submitted."""
+    connection = connections[router.db_for_write(Operation)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_notify(%s, %s)", [DUE_CHANNEL, f"{operation.cluster_id} {operation.pk}"]
+            )

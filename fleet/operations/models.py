@@ -1,0 +1,146 @@
+"""The Operation row: an action someone asked Fleet to take, recorded before anything reaches a cluster.
+
+It says what was asked (the kind, the target by cluster and instance name and uuid, the parameters), who
+asked, from where, through which face and why, and moves through its states as the worker submits it and
+follows its job. Names are copied, not only referenced, so that the row still says what happened after the
+instance, the cluster or the account is gone: the rows are the audit log, and are never deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from fleet.inventory.models import Cluster, Instance
+from fleet.jobs.models import Job
+
+
+class OperationKind(models.TextChoices):
+    """What an operation does; each is one function of ``fleet.operations``."""
+
+    START = "start", "Start"
+    SHUTDOWN = "shutdown", "Shut down"
+    REBOOT = "reboot", "Reboot"
+    MIGRATE = "migrate", "Migrate"
+    FAILOVER = "failover", "Fail over"
+    REINSTALL = "reinstall", "Reinstall"
+    RENAME = "rename", "Rename"
+    DESTROY = "destroy", "Destroy"
+    MODIFY = "modify", "Modify"
+    OWNERS = "owners", "Change owners"
+    LOCK = "lock", "Lock"
+    UNLOCK = "unlock", "Unlock"
+    ISOLATE = "isolate", "Isolate"
+    DEISOLATE = "deisolate", "De-isolate"
+    CANCEL_JOB = "cancel_job", "Cancel job"
+
+
+class OperationStatus(models.TextChoices):
+    """pending (recorded; the worker has not submitted it yet, or does not know whether Ganeti took it) →
+    submitted (Ganeti gave a job id) → running → succeeded or failed; refused never reaches a cluster."""
+
+    PENDING = "pending", "Pending"
+    SUBMITTED = "submitted", "Submitted"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+
+
+OPEN_STATUSES = frozenset({OperationStatus.PENDING, OperationStatus.SUBMITTED, OperationStatus.RUNNING})
+ENDED_STATUSES = frozenset(set(OperationStatus) - OPEN_STATUSES)
+
+
+class Via(models.TextChoices):
+    """The face an operation was asked through."""
+
+    WEB = "web", "Web"
+    API = "api", "API"
+    CLI = "cli", "CLI"
+
+
+class OperationQuerySet(models.QuerySet["Operation"]):
+    """Queries on operations."""
+
+    def open(self) -> OperationQuerySet:
+        """Operations not yet ended: pending, submitted or running."""
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def on_instance(self, instance: Instance) -> OperationQuerySet:
+        """Operations on ``instance``, by name: they stay after a rename or a destroy of the row."""
+        return self.filter(cluster_id=instance.cluster_id, instance_name=instance.name)
+
+
+class Operation(models.Model):
+    """See the module docstring. ``fleet.operations.lifecycle`` moves it through :class:`OperationStatus`."""
+
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="Sent in the job's reason."
+    )
+    kind = models.CharField(max_length=16, choices=OperationKind.choices)
+    status = models.CharField(max_length=16, choices=OperationStatus.choices, default=OperationStatus.PENDING)
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.SET_NULL, null=True, related_name="operations")
+    cluster_name = models.CharField(max_length=253)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="operations", db_index=False
+    )
+    instance_name = models.CharField(max_length=253, blank=True)
+    instance_uuid = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True, help_text="What the action was asked to do.")
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="operations"
+    )
+    requester_name = models.CharField(max_length=150)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    via = models.CharField(max_length=8, choices=Via.choices, default=Via.WEB)
+    reason = models.TextField(blank=True, help_text="Why, as the requester gave it.")
+    idempotency_key = models.CharField(max_length=255, blank=True)
+
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="operations")
+    ganeti_job_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Ganeti's job id.")
+    error = models.TextField(blank=True, help_text="Why it was refused, or Ganeti's error when it failed.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempted_at = models.DateTimeField(null=True, blank=True, help_text="When the worker sent it.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A retried request with the same key is the same operation.
+            models.UniqueConstraint(
+                fields=["requester", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="operation_unique_idempotency_key",
+            ),
+            # One open operation per instance at a time: a second conflicting one is refused.
+            models.UniqueConstraint(
+                fields=["cluster", "instance_name"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)) & ~models.Q(instance_name=""),
+                name="operation_one_open_per_instance",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "instance_name", "-created_at"], name="operation_instance_idx"),
+            models.Index(fields=["status", "cluster"], name="operation_status_idx"),
+            models.Index(fields=["cluster", "ganeti_job_id"], name="operation_job_idx"),
+            models.Index(fields=["requester", "-created_at"], name="operation_requester_idx"),
+            models.Index(fields=["-created_at"], name="operation_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.instance_name or self.cluster_name
+        return f"{self.get_kind_display()} {target} by {self.requester_name} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether it may still change: pending, submitted or running."""
+        return self.status in OPEN_STATUSES

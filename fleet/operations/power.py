@@ -1,0 +1,142 @@
+"""Power and placement: start, shut down, reboot (owners); migrate and fail over (admins)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from fleet.access.policy import Action
+from fleet.inventory.models import AdminState, DiskTemplate, Instance, InstanceStatus
+from fleet.operations.calls import builds
+from fleet.operations.core import Caller, Invalid, record
+from fleet.operations.models import Operation, OperationKind
+from fleet.rapi import Call, instances
+
+__all__ = ["failover", "migrate", "reboot", "shutdown", "start"]
+
+RebootKind = Literal["soft", "hard", "full"]
+REBOOT_KINDS: tuple[str, ...] = get_args(RebootKind)
+MAX_SHUTDOWN_TIMEOUT = 3600  # seconds; Ganeti's default is 120
+MOVABLE = frozenset(
+    {DiskTemplate.DRBD, DiskTemplate.SHAREDFILE, DiskTemplate.BLOCKDEV, DiskTemplate.RBD, DiskTemplate.EXT}
+    | {DiskTemplate.GLUSTER, DiskTemplate.DISKLESS}
+)
+"""Disk templates whose instances can run on another node: mirrored (DRBD) or on shared storage."""
+
+
+def start(instance: Instance, *, by: Caller, reason: str = "") -> Operation:
+    """Start ``instance`` (and mark it up, so that Ganeti's watcher restarts it after a crash)."""
+    return record(OperationKind.START, instance, by=by, action=Action.POWER, reason=reason, state=_startable)
+
+
+def shutdown(instance: Instance, *, by: Caller, reason: str = "", timeout: int | None = None) -> Operation:
+    """Shut ``instance`` down: ACPI first, a hard stop after ``timeout`` seconds (Ganeti's default: 120)."""
+    if timeout is not None and not (
+        isinstance(timeout, int) and not isinstance(timeout, bool) and 0 <= timeout <= MAX_SHUTDOWN_TIMEOUT
+    ):
+        raise Invalid({"timeout": f"a whole number of seconds from 0 to {MAX_SHUTDOWN_TIMEOUT}"})
+    params = {} if timeout is None else {"timeout": timeout}
+    return record(
+        OperationKind.SHUTDOWN,
+        instance,
+        by=by,
+        action=Action.POWER,
+        params=params,
+        reason=reason,
+        state=_stoppable,
+    )
+
+
+def reboot(instance: Instance, *, by: Caller, reason: str = "", kind: str = "soft") -> Operation:
+    """Reboot ``instance``: ``soft`` (inside the guest), ``hard`` (the hypervisor restarts it) or ``full``
+    (a shutdown and a start)."""
+    if kind not in REBOOT_KINDS:
+        raise Invalid({"kind": f"one of {', '.join(REBOOT_KINDS)}"})
+    return record(
+        OperationKind.REBOOT,
+        instance,
+        by=by,
+        action=Action.POWER,
+        params={"type": kind},
+        reason=reason,
+        state=_rebootable,
+    )
+
+
+def migrate(instance: Instance, *, by: Caller, reason: str = "", live: bool = True) -> Operation:
+    """Move the running ``instance`` to its secondary node while it runs."""
+    params = {"mode": "live" if live else "non-live"}
+    return record(
+        OperationKind.MIGRATE,
+        instance,
+        by=by,
+        action=Action.MIGRATE,
+        params=params,
+        reason=reason,
+        state=_migratable,
+    )
+
+
+def failover(instance: Instance, *, by: Caller, reason: str = "") -> Operation:
+    """Stop ``instance``, make its secondary node the primary, and start it there."""
+    return record(
+        OperationKind.FAILOVER, instance, by=by, action=Action.MIGRATE, reason=reason, state=_movable
+    )
+
+
+# Why the instance's state refuses the action, as the read model has it ------------------------------------
+
+
+def _startable(instance: Instance) -> str:
+    return f"{instance.name} is already running." if instance.status == InstanceStatus.RUNNING else ""
+
+
+def _stoppable(instance: Instance) -> str:
+    if instance.status in (InstanceStatus.ADMIN_DOWN, InstanceStatus.ADMIN_OFFLINE):
+        return f"{instance.name} is already stopped."
+    return ""
+
+
+def _rebootable(instance: Instance) -> str:
+    if instance.admin_state != AdminState.UP:
+        return f"{instance.name} is stopped: start it instead."
+    return ""
+
+
+def _movable(instance: Instance) -> str:
+    if instance.disk_template and instance.disk_template not in MOVABLE:
+        return f"{instance.name} has {instance.get_disk_template_display()} disks, which stay on their node."
+    return ""
+
+
+def _migratable(instance: Instance) -> str:
+    if instance.status != InstanceStatus.RUNNING:
+        return f"{instance.name} is not running: fail it over instead."
+    return _movable(instance)
+
+
+# What each sends ------------------------------------------------------------------------------------------
+
+
+@builds(OperationKind.START)
+def _start_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.startup(operation.instance_name, reason=reason)
+
+
+@builds(OperationKind.SHUTDOWN)
+def _shutdown_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.shutdown(operation.instance_name, timeout=operation.params.get("timeout"), reason=reason)
+
+
+@builds(OperationKind.REBOOT)
+def _reboot_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.reboot(operation.instance_name, type=operation.params["type"], reason=reason)
+
+
+@builds(OperationKind.MIGRATE)
+def _migrate_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.migrate(operation.instance_name, mode=operation.params.get("mode"), reason=reason)
+
+
+@builds(OperationKind.FAILOVER)
+def _failover_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.failover(operation.instance_name, reason=reason)
