@@ -40,6 +40,7 @@ from django.http import Http404
 from fleet.inventory.models import Cluster, Instance, Network, Node, NodeGroup
 from fleet.jobs.models import Job, JobTarget
 from fleet.jobs.targets import TargetKind
+from fleet.operations.models import Operation
 
 VIEW = "view"
 CHANGE = "change"
@@ -94,6 +95,15 @@ def _own_jobs(queryset: models.QuerySet[Any], user: User) -> models.QuerySet[Any
     )
 
 
+def _own_operations(queryset: models.QuerySet[Any], user: User) -> models.QuerySet[Any]:
+    """The operations a user asked for, and those on instances they own (by name, so that the record of an
+    instance destroyed or renamed since is found by what it was called)."""
+    owned = _owned_instances(user).filter(
+        cluster_id=models.OuterRef("cluster_id"), name=models.OuterRef("instance_name")
+    )
+    return queryset.filter(models.Q(requester_id=user.pk) | models.Exists(owned))
+
+
 def _own_clusters(queryset: models.QuerySet[Any], user: User) -> models.QuerySet[Any]:
     return queryset.filter(pk__in=_owned_instances(user).values("cluster_id"))
 
@@ -107,6 +117,7 @@ _Scope = Callable[[models.QuerySet[Any], User], models.QuerySet[Any]]
 _OWNED_SCOPE: dict[type[models.Model], _Scope] = {
     Instance: _own_instances,
     Job: _own_jobs,
+    Operation: _own_operations,
     Cluster: _own_clusters,
     Node: _nothing,
     NodeGroup: _nothing,

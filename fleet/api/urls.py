@@ -15,6 +15,7 @@ router.register("groups", views.NodeGroupViewSet, basename="group")
 router.register("nodes", views.NodeViewSet, basename="node")
 router.register("networks", views.NetworkViewSet, basename="network")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("operations", views.OperationViewSet, basename="operation")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

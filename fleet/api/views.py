@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from fleet.access import policy
+from fleet.api.actions import InstanceActions
+from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.clusters import (
     ClusterSerializer,
     NetworkSerializer,
@@ -12,6 +15,7 @@ from fleet.api.serializers.clusters import (
 )
 from fleet.api.serializers.instances import InstanceSerializer
 from fleet.api.serializers.jobs import JobSerializer
+from fleet.api.serializers.operations import OperationSerializer
 from fleet.api.viewsets import RestrictedViewSet
 from fleet.inventory.filtersets import (
     ClusterFilterSet,
@@ -23,12 +27,16 @@ from fleet.inventory.filtersets import (
 from fleet.inventory.models import Cluster, Instance, Network, NetworkConnection, Node, NodeGroup
 from fleet.jobs.filtersets import JobFilterSet
 from fleet.jobs.models import Job
+from fleet.operations.filtersets import OperationFilterSet
+from fleet.operations.models import Operation
 
 ID_PATTERN = "[0-9]{1,18}"
 
 
-class InstanceViewSet(RestrictedViewSet):
-    """Instances: those you own directly or through a group; every one for helpdesk and admins."""
+class InstanceViewSet(InstanceActions, RestrictedViewSet):
+    """Instances: those you own directly or through a group; every one for helpdesk and admins. An instance
+    is addressed by its id, its Ganeti uuid, or ``CLUSTER:NAME`` (the database can be rebuilt from the
+    clusters, its ids with it; uuids and names stay)."""
 
     queryset = (
         Instance.objects.select_related("cluster", "primary_node")
@@ -42,6 +50,19 @@ class InstanceViewSet(RestrictedViewSet):
     )
     serializer_class = InstanceSerializer
     filterset_class = InstanceFilterSet
+    lookup_value_regex = "[^/]{1,600}"
+
+    def get_object(self) -> Instance:
+        return policy.get_object(self.get_queryset(), self.request.user, **instance_lookup(self.kwargs["pk"]))
+
+
+class OperationViewSet(RestrictedViewSet):
+    """The audit log: every operation and refused attempt, yours and those on your instances; all of them
+    for helpdesk and admins."""
+
+    queryset = Operation.objects.select_related("job").order_by("-created_at", "-pk")
+    serializer_class = OperationSerializer
+    filterset_class = OperationFilterSet
     lookup_value_regex = ID_PATTERN
 
 

@@ -30,6 +30,7 @@ DUE_CHANNEL = "fleet_operation_due"
 operation's pk), so that the worker submits it at once rather than at its next scan."""
 
 MAX_REASON = 2000  # characters of a requester's reason
+NOT_FOUND = "No instance matches the given query."  # the same for "not yours" as for "no such instance"
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class Invalid(ValueError):
 
 
 class Refused(PermissionDenied):
-    """The action may not be taken now; the refusal is recorded as ``operation`` and says why."""
+    """The action may not be taken; the refusal is recorded as ``operation`` and says why. ``conflict`` when
+    the caller may take it, but not now (the instance's state, or something already under way on it)."""
 
-    def __init__(self, operation: Operation) -> None:
+    def __init__(self, operation: Operation, *, conflict: bool = False) -> None:
         self.operation = operation
+        self.conflict = conflict
         super().__init__(operation.error)
 
 
@@ -84,10 +87,11 @@ def record(
         return again
     operation = _new(kind, instance, by, params, reason)
     decision = policy.decide(by.user, action, instance)
-    why = decision.reason if not decision.allowed else (state(instance) if state else "")
-    why = why or _conflict(instance)
+    if not decision.allowed:
+        return _refuse(operation, decision.reason, visible=decision.visible)
+    why = (state(instance) if state else "") or _conflict(instance)
     if why:
-        return _refuse(operation, why, visible=decision.visible)
+        return _refuse(operation, why, conflict=True)
     try:
         with transaction.atomic():
             operation.save()
@@ -97,7 +101,8 @@ def record(
         again = _same_request(kind, instance, by, params)
         if again is not None:
             return again
-        return _refuse(_new(kind, instance, by, params, reason), _conflict(instance) or "try again")
+        why = _conflict(instance) or "Another operation was recorded at the same moment; try again."
+        return _refuse(_new(kind, instance, by, params, reason), why, conflict=True)
     return operation
 
 
@@ -137,8 +142,8 @@ def _same_request(
         params,
     ):
         raise Invalid({"idempotency_key": f"already used for another request (operation {earlier.pk})"})
-    if earlier.status == OperationStatus.REFUSED:
-        raise Refused(earlier)  # the same request gets the same answer
+    if earlier.status == OperationStatus.REFUSED:  # the same request gets the same answer
+        raise Refused(earlier, conflict=earlier.conflict)
     return earlier
 
 
@@ -157,13 +162,14 @@ def _conflict(instance: Instance) -> str:
     return ""
 
 
-def _refuse(operation: Operation, why: str, *, visible: bool = True) -> Operation:
+def _refuse(operation: Operation, why: str, *, visible: bool = True, conflict: bool = False) -> Operation:
     operation.status = OperationStatus.REFUSED
     operation.error = why
+    operation.conflict = conflict
     operation.save()
     if not visible:
-        raise Http404("No instance matches the given query.")
-    raise Refused(operation)
+        raise Http404(NOT_FOUND)
+    raise Refused(operation, conflict=conflict)
 
 
 def _announce(operation: Operation) -> None:

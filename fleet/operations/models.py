@@ -103,6 +103,10 @@ class Operation(models.Model):
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="operations")
     ganeti_job_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Ganeti's job id.")
     error = models.TextField(blank=True, help_text="Why it was refused, or Ganeti's error when it failed.")
+    conflict = models.BooleanField(
+        default=False,
+        help_text="Refused for the instance's state or what was under way on it, not the policy.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     attempted_at = models.DateTimeField(null=True, blank=True, help_text="When the worker sent it.")

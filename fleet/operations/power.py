@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from fleet.access.policy import Action
-from fleet.inventory.models import AdminState, DiskTemplate, Instance, InstanceStatus
+from fleet.inventory.models import DiskTemplate, Instance, InstanceStatus
 from fleet.operations.calls import builds
 from fleet.operations.core import Caller, Invalid, record
 from fleet.operations.models import Operation, OperationKind
@@ -97,7 +97,7 @@ def _stoppable(instance: Instance) -> str:
 
 
 def _rebootable(instance: Instance) -> str:
-    if instance.admin_state != AdminState.UP:
+    if instance.status in (InstanceStatus.ADMIN_DOWN, InstanceStatus.ADMIN_OFFLINE):
         return f"{instance.name} is stopped: start it instead."
     return ""
 

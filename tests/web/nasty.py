@@ -11,6 +11,7 @@ from fleet.inventory.filtersets import (
     NodeGroupFilterSet,
 )
 from fleet.jobs.filtersets import JobFilterSet
+from fleet.operations.filtersets import OperationFilterSet
 
 NASTY = [
     "'",
@@ -57,6 +58,7 @@ API_LISTS = {
     "/api/groups/": NodeGroupFilterSet,
     "/api/networks/": NetworkFilterSet,
     "/api/jobs/": JobFilterSet,
+    "/api/operations/": OperationFilterSet,
 }
 assert {f"/api/{prefix}/" for prefix, _, _ in api_urls.router.registry} == set(API_LISTS)
 

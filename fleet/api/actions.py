@@ -1,0 +1,123 @@
+"""The API's instance actions: ``POST /api/instances/{id}/{action}/``, each a call of ``fleet.operations``.
+
+An action answers 202 with the operation it recorded (the worker submits it and follows its job; poll
+``/api/operations/{id}/`` for the outcome). A retried request with the same ``Idempotency-Key`` header
+answers with the same operation and submits nothing again. A bad body is a 400 naming the field; a refused
+action is a 403 (not allowed) or a 409 (not now: the instance's state, or something under way on it), with
+the reason and the refusal's record; an instance the caller may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.status import HTTP_202_ACCEPTED, HTTP_403_FORBIDDEN, HTTP_409_CONFLICT
+
+from fleet import operations
+from fleet.api.lookups import instance_lookup
+from fleet.api.serializers.operations import (
+    MigrateSerializer,
+    OperationSerializer,
+    ReasonSerializer,
+    RebootSerializer,
+    ShutdownSerializer,
+)
+from fleet.inventory.models import Instance
+from fleet.operations.callers import caller_from_request
+from fleet.operations.core import NOT_FOUND
+from fleet.operations.models import Operation, Via
+
+Perform = Callable[..., Operation]  # an action of fleet.operations: (instance, *, by, **fields)
+
+
+class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    detail = serializers.CharField(help_text="Why the action was refused.")
+    operation = OperationSerializer(help_text="The refusal, as the audit log records it.")
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string of up to 255 characters: a retry with the same key is the same request.",
+)
+
+
+def _schema(body: type[serializers.Serializer], summary: str) -> Callable[[Any], Any]:  # type: ignore[type-arg]
+    return extend_schema(
+        summary=summary,
+        request=body,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            202: OperationSerializer,
+            400: OpenApiResponse(description="A field is wrong; the body names it."),
+            403: OpenApiResponse(
+                RefusalSerializer, description="Not allowed (the policy, a lock, maintenance)."
+            ),
+            404: OpenApiResponse(description="No such instance, or not yours."),
+            409: OpenApiResponse(
+                RefusalSerializer, description="Not now: its state, or an operation under way."
+            ),
+        },
+    )
+
+
+class InstanceActions:
+    """The POST actions of the instance viewset (mixed into it). Each body's fields are the keyword
+    arguments of its ``fleet.operations`` function."""
+
+    kwargs: dict[str, Any]
+
+    def _act(self, request: Request, body_class: type[serializers.Serializer], perform: Perform) -> Response:  # type: ignore[type-arg]
+        # Found whoever may see it: the policy, in fleet.operations, records an attempt on an instance the
+        # caller may not see before answering 404, as for one that does not exist.
+        instance = (
+            Instance.objects.select_related("cluster").filter(**instance_lookup(self.kwargs["pk"])).first()
+        )
+        if instance is None:
+            raise Http404(NOT_FOUND)
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            operation = perform(instance, by=caller_from_request(request, Via.API), **body.validated_data)
+        except operations.Invalid as exc:
+            raise ValidationError(exc.errors) from None
+        except operations.Refused as refused:
+            record = OperationSerializer(refused.operation).data
+            answer = {"detail": refused.operation.error, "operation": record}
+            return Response(answer, status=HTTP_409_CONFLICT if refused.conflict else HTTP_403_FORBIDDEN)
+        return Response(OperationSerializer(operation).data, status=HTTP_202_ACCEPTED)
+
+    @_schema(ReasonSerializer, "Start the instance")
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReasonSerializer, operations.start)
+
+    @_schema(ShutdownSerializer, "Shut the instance down")
+    @action(detail=True, methods=["post"])
+    def shutdown(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ShutdownSerializer, operations.shutdown)
+
+    @_schema(RebootSerializer, "Reboot the instance")
+    @action(detail=True, methods=["post"])
+    def reboot(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, RebootSerializer, operations.reboot)
+
+    @_schema(MigrateSerializer, "Migrate the running instance to its secondary node (administrators)")
+    @action(detail=True, methods=["post"])
+    def migrate(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, MigrateSerializer, operations.migrate)
+
+    @_schema(ReasonSerializer, "Fail the instance over to its secondary node (administrators)")
+    @action(detail=True, methods=["post"])
+    def failover(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReasonSerializer, operations.failover)

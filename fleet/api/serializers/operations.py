@@ -1,0 +1,86 @@
+"""Operations (the audit log) as the API shows them, and the bodies of the actions that record them."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from fleet.operations.models import Operation
+from fleet.operations.power import MAX_SHUTDOWN_TIMEOUT, REBOOT_KINDS
+
+
+class OperationJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The Ganeti job an operation became."""
+
+    cluster = serializers.CharField()
+    job_id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    cluster = serializers.CharField(source="cluster_name")
+    instance = serializers.CharField(source="instance_name")
+    requester = serializers.CharField(source="requester_name")
+    job = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Operation
+        fields = [
+            "id",
+            "uuid",
+            "kind",
+            "status",
+            "cluster",
+            "instance",
+            "instance_uuid",
+            "params",
+            "requester",
+            "client_address",
+            "via",
+            "reason",
+            "job",
+            "error",
+            "conflict",
+            "created_at",
+            "attempted_at",
+            "submitted_at",
+            "ended_at",
+        ]
+
+    @extend_schema_field(OperationJobSerializer(allow_null=True))
+    def get_job(self, operation: Operation) -> dict[str, object] | None:
+        if operation.ganeti_job_id is None:
+            return None
+        job = operation.job
+        return {
+            "cluster": operation.cluster_name,
+            "job_id": operation.ganeti_job_id,
+            "status": job.status if job is not None else "unknown",
+        }
+
+
+class ReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """What every action takes: why (kept in the audit log and sent in Ganeti's reason trail)."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ShutdownSerializer(ReasonSerializer):
+    timeout = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_SHUTDOWN_TIMEOUT,
+        help_text="Seconds to wait for the guest before a hard stop (Ganeti's default: 120).",
+    )
+
+
+class RebootSerializer(ReasonSerializer):
+    kind = serializers.ChoiceField(
+        choices=REBOOT_KINDS,
+        default="soft",
+        help_text="soft: inside the guest; hard: the hypervisor restarts it; full: a shutdown and a start.",
+    )
+
+
+class MigrateSerializer(ReasonSerializer):
+    live = serializers.BooleanField(default=True, help_text="Live migration (false: stop, move, start).")
