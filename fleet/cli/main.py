@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli import cluster, demo, instance, manage, rapi, simulate, worker
+from fleet.cli import actions, cluster, demo, instance, manage, rapi, simulate, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +20,7 @@ def cli() -> None:
 cli.add_command(simulate.simulate)
 cli.add_command(rapi.rapi)
 cli.add_command(cluster.cluster)
+actions.register(instance.instance)
 cli.add_command(instance.instance)
 cli.add_command(worker.worker)
 cli.add_command(manage.manage)

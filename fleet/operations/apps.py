@@ -7,3 +7,8 @@ class OperationsConfig(AppConfig):
     name = "fleet.operations"
     label = "operations"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        # Each action module registers the calls of its kinds (fleet.operations.calls); the worker, which
+        # sends them, imports no action itself.
+        from fleet.operations import power  # noqa: F401

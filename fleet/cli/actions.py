@@ -1,0 +1,164 @@
+"""`fleet instance start|shutdown|reboot|migrate|failover NAME`: the instance actions, as a named account.
+
+Each command calls its ``fleet.operations`` function, as the pages and the API do: the policy applies to the
+account it acts as (``--as``, else ``$FLEET_USER``, else the login name; it must be an active Fleet
+account: the CLI never acts as nobody). The worker submits the operation; ``--wait`` (the default) follows it
+and prints the job's log lines as they come, exiting 0 when it succeeded and 1 when it failed; ``--no-wait``
+prints the operation and returns at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from fleet.cli.django_app import with_django
+
+REBOOT_KINDS = ("soft", "hard", "full")  # as fleet.operations.power has them (imported late, with Django)
+WAIT_STEP = 0.2  # seconds between looks at the operation while waiting
+NO_WORKER_NOTE = 10.0  # seconds pending before saying that no worker seems to pick it up
+
+
+def _acting(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every action takes."""
+    options = [
+        click.argument("name"),
+        click.option("--cluster", help="The instance's cluster (needed when the name is on several)."),
+        click.option("--as", "as_user", help="The Fleet account to act as [default: $FLEET_USER or login]."),
+        click.option("--reason", default="", help="Why: kept in the audit log and sent to Ganeti."),
+        click.option("--idempotency-key", default="", help="Retrying with the same key acts only once."),
+        click.option("--wait/--no-wait", default=True, help="Follow the job to its end (the default)."),
+        click.option("--timeout", "wait_timeout", type=click.FloatRange(min=1), default=3600.0,
+                     help="Seconds to wait at most.", show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run(perform: Callable[..., Any], name: str, cluster: str | None, as_user: str | None, reason: str,
+         idempotency_key: str, wait: bool, wait_timeout: float, **fields: Any) -> None:  # fmt: skip
+    from django.http import Http404
+
+    from fleet import operations
+    from fleet.operations.models import Via
+
+    user = _account(as_user)
+    target = _instance(name, cluster)
+    caller = operations.Caller(user, None, Via.CLI, idempotency_key)
+    try:
+        operation = perform(target, by=caller, reason=reason, **fields)
+    except operations.Invalid as exc:
+        raise click.UsageError(
+            "; ".join(f"--{f.replace('_', '-')}: {m}" for f, m in exc.errors.items())
+        ) from None
+    except operations.Refused as refused:
+        raise click.ClickException(f"refused: {refused.operation.error}") from None
+    except Http404:  # not visible to this account: told like a missing one
+        raise click.ClickException(f"no instance {name} that {user.get_username()} may see") from None
+    click.echo(f"operation {operation.pk}: {operation.get_kind_display().lower()} {operation.instance_name} "
+               f"({operation.status})")  # fmt: skip
+    if wait:
+        _follow(operation.pk, wait_timeout)
+
+
+def _account(as_user: str | None) -> Any:
+    from django.contrib.auth import get_user_model
+
+    username = as_user or os.environ.get("FLEET_USER") or getpass.getuser()
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise click.UsageError(f"--as: no active Fleet account named {username!r}")
+    return user
+
+
+def _instance(name: str, cluster: str | None) -> Any:
+    from fleet.inventory.models import Instance
+
+    found = Instance.objects.select_related("cluster").filter(name=name)
+    if cluster:
+        found = found.filter(cluster__name=cluster)
+    matches = list(found[:2])
+    if not matches:
+        raise click.ClickException(f"no instance {name}" + (f" on {cluster}" if cluster else ""))
+    if len(matches) > 1:
+        raise click.UsageError(f"{name} is on several clusters: say which with --cluster")
+    return matches[0]
+
+
+def _follow(operation_id: int, timeout: float) -> None:
+    """Print the operation's progress and its job's new log lines until it ends; exit 1 if it failed."""
+    from fleet.operations.models import Operation, OperationStatus
+
+    started = time.monotonic()
+    status, printed, noted = "", 0, False
+    while True:
+        operation = Operation.objects.select_related("job").get(pk=operation_id)
+        if operation.status != status:
+            status = operation.status
+            job = f" as job {operation.ganeti_job_id}" if operation.ganeti_job_id else ""
+            click.echo(f"{status}{job}")
+        log = operation.job.log if operation.job is not None else []
+        for serial, _, _, text in log[printed:]:
+            click.echo(f"  [{serial}] {text}")
+        printed = len(log)
+        if not operation.is_open:
+            break
+        waited = time.monotonic() - started
+        if not noted and operation.status == OperationStatus.PENDING and waited > NO_WORKER_NOTE:
+            click.echo("  (still pending: is `fleet worker` running?)", err=True)
+            noted = True
+        if waited > timeout:
+            raise click.ClickException(f"gave up waiting after {timeout:g} s; the operation goes on")
+        time.sleep(WAIT_STEP)
+    if operation.status != OperationStatus.SUCCEEDED:
+        raise click.ClickException(f"{operation.status}: {operation.error}")
+
+
+def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any], Any]) -> click.Command:
+    def command(**kwargs: Any) -> None:
+        from fleet import operations
+
+        _run(getattr(operations, perform_name), **kwargs)
+
+    command.__doc__ = help_text
+    wrapped = with_django(_acting(functools.reduce(lambda f, option: option(f), extra, command)))
+    return click.command(name=name)(wrapped)
+
+
+COMMANDS = [
+    _command("start", "start", "Start the instance."),
+    _command(
+        "shutdown",
+        "shutdown",
+        "Shut the instance down (ACPI, then a hard stop after --shutdown-timeout seconds).",
+        click.option(
+            "--shutdown-timeout", "timeout", type=int, help="Seconds before a hard stop (default 120)."
+        ),
+    ),
+    _command(
+        "reboot",
+        "reboot",
+        "Reboot the instance.",
+        click.option("--kind", type=click.Choice(REBOOT_KINDS), default="soft", show_default=True),
+    ),
+    _command(
+        "migrate",
+        "migrate",
+        "Live-migrate the instance to its secondary node (administrators).",
+        click.option("--live/--non-live", default=True, help="Live (the default) or stop, move and start."),
+    ),
+    _command("failover", "failover", "Fail the instance over to its secondary node (administrators)."),
+]
+
+
+def register(group: click.Group) -> None:
+    """Add the action commands to ``group`` (``fleet instance``)."""
+    for command in COMMANDS:
+        group.add_command(command)
