@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from fleet.web.views import account, clusters, instances, jobs, nodes
+from fleet.web.views import account, clusters, instances, jobs, nodes, operations
 
 
 class JobIdConverter:
@@ -28,6 +28,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/token/", account.ApiToken.as_view(), name="api-token"),
     path("instances/<str:cluster>/<str:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
+    path(
+        "instances/<str:cluster>/<str:name>/operation/",
+        operations.InstanceOperation.as_view(),
+        name="instance-operation",
+    ),
+    path("audit/", operations.AuditLog.as_view(), name="audit-log"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),
     path("clusters/<str:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
     path("nodes/", nodes.NodeList.as_view(), name="node-list"),

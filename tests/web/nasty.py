@@ -49,6 +49,7 @@ LISTS = {
     "/clusters/": ClusterFilterSet,
     "/nodes/": NodeFilterSet,
     "/jobs/": JobFilterSet,
+    "/audit/": OperationFilterSet,
 }
 
 API_LISTS = {

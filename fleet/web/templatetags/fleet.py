@@ -62,6 +62,15 @@ def job_class(status: str) -> str:
     return _JOB_CLASS.get(status, "busy")
 
 
+_OPERATION_CLASS = {"succeeded": "ok", "failed": "bad", "refused": "bad"}
+
+
+@register.filter
+def operation_class(status: str) -> str:
+    """The badge colour of an operation status: ok, bad, or busy for the open ones."""
+    return _OPERATION_CLASS.get(status, "busy")
+
+
 @register.filter
 def ganeti_ts(value: Any) -> dt.datetime | None:
     """Ganeti's ``[seconds, microseconds]`` as a datetime, for log entries."""

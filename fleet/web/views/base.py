@@ -87,9 +87,14 @@ class DetailPage(LoginRequiredMixin, View):
         return kwargs
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        obj = policy.get_object(self.queryset.all(), request.user, policy.VIEW, **self.lookup(**kwargs))
-        context = {self.context_object_name: obj, "object": obj, **self.extra_context(obj)}
-        return render(request, self.template_name, context)
+        return self.respond(request, self.get_object(**kwargs))
+
+    def get_object(self, **kwargs: Any) -> Any:
+        return policy.get_object(self.queryset.all(), self.request.user, policy.VIEW, **self.lookup(**kwargs))
+
+    def respond(self, request: HttpRequest, obj: Any, status: int = 200, **extra: Any) -> HttpResponse:
+        context = {self.context_object_name: obj, "object": obj, **self.extra_context(obj), **extra}
+        return render(request, self.template_name, context, status=status)
 
     def extra_context(self, obj: Model) -> dict[str, Any]:
         return {}

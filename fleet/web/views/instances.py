@@ -10,6 +10,9 @@ from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Aggregate, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONArray
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from fleet.access import policy
@@ -24,8 +27,10 @@ from fleet.inventory.models import (
     Node,
 )
 from fleet.jobs.models import Job
+from fleet.operations.core import NOT_FOUND
 from fleet.web import tables
 from fleet.web.context import ALERT_FIELDS, alerts_among
+from fleet.web.views import operations as operation_views
 from fleet.web.views.base import DetailPage, ListPage
 
 
@@ -157,4 +162,20 @@ class InstanceDetail(DetailPage):
             "badges": badges(obj.tags),
             "owners": owners((owner.kind, owner.name) for owner in obj.owners.all()),
             "jobs": jobs.select_related("cluster")[:20],
+            **operation_views.action_panel(self.request, obj),
         }
+
+    def post(self, request: HttpRequest, cluster: str, name: str) -> HttpResponse:
+        """An action of the page's panel (``fleet.web.views.operations``)."""
+        # Found whoever may see it: fleet.operations records an attempt on an instance the caller may not
+        # see, then answers 404 as for one that does not exist.
+        instance = Instance.objects.select_related("cluster").filter(cluster__name=cluster, name=name).first()
+        if instance is None:
+            raise Http404(NOT_FOUND)
+        errors, status = operation_views.act(request, instance)
+        if not errors:
+            back = redirect(reverse("instance-detail", args=[cluster, name]))
+            back.status_code = status  # 303: the page again, with GET
+            return back
+        visible = self.get_object(cluster=cluster, name=name)
+        return self.respond(request, visible, status, action_errors=errors)

@@ -1,0 +1,96 @@
+"""The instance page's actions and the audit log.
+
+An action is a POST to the instance page (``InstanceDetail.post``): it calls ``fleet.operations`` (as the API
+and the CLI do) and, once recorded, goes back to the page (303), where the operation's panel follows it live
+(htmx polls its partial while it is open) to its outcome. A form carries a key made when the page was drawn,
+so that sending it twice (a double click, a reload of the POST) records one operation. A bad field, a
+refusal, an instance the caller may not see: the page again with the reason, as a 400, 403 or 409, or a 404.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from fleet import operations
+from fleet.access import policy
+from fleet.inventory.models import Instance
+from fleet.operations.callers import caller_from_request
+from fleet.operations.filtersets import OperationFilterSet
+from fleet.operations.models import Operation, Via
+from fleet.web.views.base import ListPage
+
+ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str, Any]]]] = {
+    # form action: (what the button says, the policy's verb, the fields of the operation from the form)
+    "start": ("Start", policy.Action.POWER, lambda form: {}),
+    "shutdown": ("Shut down", policy.Action.POWER, lambda form: {}),
+    "reboot": ("Reboot", policy.Action.POWER, lambda form: {"kind": form.get("kind", "soft")}),
+    "migrate": ("Migrate", policy.Action.MIGRATE, lambda form: {}),
+    "failover": ("Fail over", policy.Action.MIGRATE, lambda form: {}),
+}
+
+
+def new_form_key() -> str:
+    """The idempotency key of a form drawn now."""
+    return secrets.token_urlsafe(18)
+
+
+def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
+    """What the instance page's action panel shows: the actions the caller may take, the operation under
+    way or the last one, and a fresh form key."""
+    verbs = {verb for _, verb, _ in ACTIONS.values()}
+    allowed = {verb for verb in verbs if policy.decide(request.user, verb, instance).allowed}
+    visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
+    return {
+        "actions": [(name, label) for name, (label, verb, _) in ACTIONS.items() if verb in allowed],
+        "operation": visible.select_related("job").first(),
+        "form_key": new_form_key(),
+    }
+
+
+def act(request: HttpRequest, instance: Instance) -> tuple[dict[str, str], int]:
+    """Record the action the instance page's form POSTed. Returns what is wrong, by field ("" for a
+    refusal), and the status to answer with; no errors when it was recorded. Raises Http404 when the caller
+    may not see the instance (the attempt is recorded all the same)."""
+    chosen = request.POST.get("action", "")
+    action = ACTIONS.get(chosen)
+    if action is None:
+        return {"action": "Choose one of the actions offered."}, 400
+    _, _, fields = action
+    try:
+        caller = caller_from_request(request, Via.WEB, request.POST.get("form_key", ""))
+        getattr(operations, chosen)(
+            instance, by=caller, reason=request.POST.get("reason", ""), **fields(request.POST.dict())
+        )
+    except operations.Invalid as exc:
+        return exc.errors, 400
+    except operations.Refused as refused:
+        return {"": refused.operation.error}, 409 if refused.conflict else 403
+    return {}, 303
+
+
+class InstanceOperation(LoginRequiredMixin, View):
+    """The operation panel's partial: the operation under way on the instance, or the last one."""
+
+    def get(self, request: HttpRequest, cluster: str, name: str) -> HttpResponse:
+        instance = policy.get_object(Instance.objects.all(), request.user, cluster__name=cluster, name=name)
+        visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
+        context = {"instance": instance, "operation": visible.select_related("job").first()}
+        return render(request, "fleet/operations/_operation.html", context)
+
+
+class AuditLog(ListPage):
+    """Every operation and refused attempt the caller may see: their own and those on their instances; all
+    of them for helpdesk and admins. Searched, filtered and paged on the server."""
+
+    queryset = Operation.objects.order_by("-created_at", "-pk")
+    filterset_class = OperationFilterSet
+    template_name = "fleet/operations/list.html"
+    results_template_name = "fleet/operations/_results.html"
+    title = "Audit log"
