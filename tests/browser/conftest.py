@@ -81,6 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     cmd = [
         *FLEET, "demo", "--profile", "tiny", "--instances", str(INSTANCES), "--port", str(free_port()),
         "--state-dir", str(state_dir), "--interval", str(SYNC_INTERVAL), "--rapi-timeout", "1",
+        "--time-scale", "0.1",
     ]  # fmt: skip
     log = state_dir / "demo.out"
     with open(log, "wb") as out:
