@@ -1,0 +1,71 @@
+"""Operations against real Ganeti 3.0.2 (fake hypervisor), beside the same against the simulator: a worker
+submits them, Ganeti's reason trail carries the operation's mark as Fleet wrote it, the job's end closes
+the operation, and Ganeti's own refusal (an instance already stopped, told by a failed job) reaches it."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+
+import httpx
+import pytest
+from django.contrib.auth.models import User
+
+from fleet import operations
+from fleet.inventory.models import Cluster, Instance
+from fleet.operations.models import Operation, OperationStatus
+from fleet.sync.loop import LoopSettings
+from fleet.sync.worker import WorkerSettings
+from tests.sync.conftest import Running, register, wait_for
+from tests.targets import RapiTarget
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SETTINGS = WorkerSettings(loop=LoopSettings(interval=600.0, job_poll=0.5), job_scan=0.2)
+TARGETS = ["simulator", pytest.param("real_ganeti", marks=pytest.mark.real_ganeti)]
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest) -> RapiTarget:
+    if request.param == "simulator":
+        targets: list[RapiTarget] = request.getfixturevalue("simulator")
+        return targets[0]
+    real: RapiTarget = request.getfixturevalue("real_ganeti")
+    return real
+
+
+def job_ops(target: RapiTarget, job_id: int) -> list[dict[str, object]]:
+    verify = ssl.create_default_context(cafile=target.cert_file)
+    verify.check_hostname = False
+    response = httpx.get(
+        f"{target.url}/2/jobs/{job_id}", verify=verify, auth=(target.username, target.password)
+    )
+    response.raise_for_status()
+    ops: list[dict[str, object]] = response.json()["ops"]
+    return ops
+
+
+def ended(operation: Operation) -> Operation:
+    wait_for(lambda: not Operation.objects.get(pk=operation.pk).is_open, timeout=120)
+    return Operation.objects.get(pk=operation.pk)
+
+
+def test_a_reboot_on_the_real_daemon_carries_its_mark_and_closes(
+    target: RapiTarget, running_worker: Callable[[WorkerSettings], Running]
+) -> None:
+    admin = User.objects.create_superuser("root", "root@example.org", "secret-password-1")
+    cluster = register(target, timeout=30.0)
+    running_worker(SETTINGS)
+    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None, timeout=60)
+    instance = Instance.objects.filter(cluster=cluster, status="running").order_by("name").first()
+    assert instance is not None
+
+    done = ended(operations.reboot(instance, by=operations.Caller(admin), reason="conformance", kind="hard"))
+    assert done.status == OperationStatus.SUCCEEDED, done.error
+    assert done.ganeti_job_id is not None
+    op = job_ops(target, done.ganeti_job_id)[0]
+    assert (op["OP_ID"], op["reboot_type"]) == ("OP_INSTANCE_REBOOT", "hard")
+    trail = op["reason"]
+    assert isinstance(trail, list)
+    assert trail[0][:2] == ["gnt:user", f"conformance [fleet-operation {done.uuid} by root]"]
+    assert str(trail[1][0]).startswith("gnt:library:rlib2:"), trail
