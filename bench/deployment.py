@@ -137,12 +137,12 @@ def tail_on_error(log: Path, lines: int = 40) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def web_server(log: Path) -> Iterator[str]:
-    """gunicorn serving Fleet (one sync worker: requests are timed one at a time); its base URL."""
+def web_server(log: Path, workers: int = 1) -> Iterator[str]:
+    """gunicorn serving Fleet (by default one sync worker: requests are timed one at a time); its base URL."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "gunicorn", "fleet.conf.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--error-logfile", "-",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--error-logfile", "-",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     with child(log, *cmd) as process:

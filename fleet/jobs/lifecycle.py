@@ -1,13 +1,14 @@
 """A Job row's lifecycle: created when Fleet submits, advanced by what Ganeti reports, closed at the end.
 
-Pure translation of Ganeti's job shapes (``GET /2/jobs/N``, ``/2/jobs/N/wait``) into the row; the caller
-fetches and saves. A final job never changes again, whatever arrives late.
+What Ganeti reports of a job (read by ``fleet.rapi``, handed over as a :class:`Report`) goes into the row
+here; the caller fetches and saves. A final job never changes again, whatever arrives late.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -44,60 +45,47 @@ def submitted(
     return job
 
 
-def ganeti_time(value: Sequence[int] | None) -> dt.datetime | None:
-    """Ganeti's ``[seconds, microseconds]`` as an aware UTC datetime; ``None`` stays ``None``."""
-    if not value:
-        return None
-    seconds, microseconds = value
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC) + dt.timedelta(microseconds=microseconds)
+@dataclass(frozen=True)
+class Report:
+    """What Ganeti reports of a job, already read: ``fleet.rapi.models.Job`` owns the grammar of Ganeti's
+    job shapes (statuses, opresult, oplog, timestamps); the worker hands each job over as one of these."""
+
+    status: str
+    summary: list[str] = field(default_factory=list)
+    op_ids: list[str] = field(default_factory=list)
+    op_statuses: list[str] = field(default_factory=list)
+    received_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    result: list[Any] = field(default_factory=list)
+    error: tuple[str, str, str | None] | None = None  # class, message, Ganeti's ecode
+    log: list[list[Any]] = field(default_factory=list)  # entries [serial, [s, us], type, text], as stored
 
 
-def status_from_opcodes(op_statuses: Sequence[str]) -> JobStatus:
-    """A job's status from its opcodes' statuses, by Ganeti's rules (``CalcStatus``)."""
-    if not op_statuses or all(status == JobStatus.SUCCESS for status in op_statuses):
-        return JobStatus.SUCCESS if op_statuses else JobStatus.QUEUED
-    for status in op_statuses:
-        if status in (JobStatus.ERROR, JobStatus.CANCELING, JobStatus.CANCELED):
-            return JobStatus(status)
-    for status in reversed(op_statuses):
-        if status in (JobStatus.WAITING, JobStatus.RUNNING):
-            return JobStatus(status)
-    return JobStatus.QUEUED
-
-
-def apply_job_info(job: Job, info: Mapping[str, Any]) -> list[str]:
+def apply(job: Job, report: Report) -> list[str]:
     """Copy what Ganeti reports about the job into ``job``; returns the names of the fields that changed.
-
-    ``info`` holds any of a RAPI job object's keys (``status``, ``summary``, ``ops``, ``opstatus``,
-    ``opresult``, ``oplog``, ``received_ts``, ``start_ts``, ``end_ts``). A job already final is left alone.
-    """
+    A job already final is left alone."""
     if job.status in FINAL_STATUSES:
         return []
-    values: dict[str, Any] = {}
-    if "status" in info:
-        values["status"] = JobStatus(info["status"])
-    elif "opstatus" in info:
-        values["status"] = status_from_opcodes(info["opstatus"])
-    if "summary" in info:
-        values["summary"] = list(info["summary"])
-    if "ops" in info:
-        values["op_ids"] = [op.get("OP_ID", "") for op in info["ops"]]
-    if "opstatus" in info:
-        values["op_statuses"] = list(info["opstatus"])
-    for key, field in (("received_ts", "received_at"), ("start_ts", "started_at"), ("end_ts", "ended_at")):
-        if key in info:
-            values[field] = ganeti_time(info[key])
-    if values.get("status") in FINAL_STATUSES and "opresult" in info:
-        values["result"] = list(info["opresult"] or [])
-    if values.get("status") == JobStatus.ERROR and "opresult" in info:
-        values.update(_error(info.get("opstatus") or [], info["opresult"]))
-    changed = [field for field, value in values.items() if getattr(job, field) != value]
-    for field in changed:
-        setattr(job, field, values[field])
-    if "oplog" in info:
-        entries = [entry for per_opcode in info["oplog"] for entry in per_opcode]
-        if append_log(job, entries):
-            changed += ["log", "last_log_serial"]
+    values: dict[str, Any] = {
+        "status": JobStatus(report.status),
+        "summary": report.summary,
+        "op_ids": report.op_ids,
+        "op_statuses": report.op_statuses,
+        "received_at": report.received_at,
+        "started_at": report.started_at,
+        "ended_at": report.ended_at,
+    }
+    if values["status"] in FINAL_STATUSES:
+        values["result"] = report.result
+    if report.error is not None:
+        error_class, message, code = report.error
+        values.update(error_class=error_class, error_message=message, error_code=code or "")
+    changed = [name for name, value in values.items() if getattr(job, name) != value]
+    for name in changed:
+        setattr(job, name, values[name])
+    if append_log(job, report.log):
+        changed += ["log", "last_log_serial"]
     return changed
 
 
@@ -110,18 +98,3 @@ def append_log(job: Job, entries: Iterable[Sequence[Any]]) -> bool:
     job.log = [*job.log, *new]
     job.last_log_serial = new[-1][0]
     return True
-
-
-def _error(op_statuses: Sequence[str], op_results: Sequence[Any]) -> dict[str, str]:
-    """The error of the first failed opcode: ``[ErrorClass, [message, ecode]]`` in Ganeti's opresult."""
-    for status, result in zip(op_statuses, op_results, strict=False):
-        if status != JobStatus.ERROR or not isinstance(result, list) or len(result) != 2:
-            continue
-        error_class, details = result
-        if isinstance(details, list):
-            message = str(details[0]) if details else ""
-            code = str(details[1]) if len(details) > 1 and details[1] is not None else ""
-        else:
-            message, code = str(details), ""
-        return {"error_class": str(error_class), "error_message": message, "error_code": code}
-    return {}

@@ -81,7 +81,10 @@ def claim(operation_id: int, now: dt.datetime) -> Attempt | None:
 def submitted(operation_id: int, job_id: int, now: dt.datetime) -> Job | None:
     """Ganeti took the operation as job ``job_id``: record the job (to follow) and tie the operation to it."""
     with transaction.atomic():
-        operation = Operation.objects.select_for_update().select_related("cluster").get(pk=operation_id)
+        locked = Operation.objects.select_for_update(of=("self",))  # not the cluster's row (and PostgreSQL
+        operation = locked.select_related("cluster").get(
+            pk=operation_id
+        )  # locks no outer join's nullable side)
         if operation.cluster is None:
             return None
         job = job_lifecycle.submitted(

@@ -304,6 +304,11 @@ class Job:
                 out.extend(SubmittedJob.parse_list(result["jobs"]))
         return out
 
+    @property
+    def failure(self) -> tuple[str, str, str | None] | None:
+        """Error class, message and ecode of the opcode that failed, when the job ended in `error`."""
+        return self._first_error() if self.status == "error" else None
+
     def raise_for_status(self) -> Job:
         """Return the job if it succeeded (or is not final); raise JobFailed or JobCanceled otherwise."""
         if self.status == "canceled":

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from fleet.jobs import targets
-from fleet.jobs.lifecycle import apply_job_info
+from fleet.jobs import lifecycle, targets
 from fleet.jobs.models import Job, JobStatus
 from fleet.operations import lifecycle as operations
 from fleet.rapi import Job as RapiJob
@@ -34,7 +33,7 @@ def record_final(cluster_id: int, job: RapiJob, now: dt.datetime) -> tuple[queue
             row = Job(cluster_id=cluster_id, job_id=job.id)
         news = not row.is_final
         untied = not row.op_ids
-        apply_job_info(row, queue.job_info(job))
+        lifecycle.apply(row, queue.report(job))
         found = queue.tie(cluster_id, [(row, job.ops)]) if untied else {}
         row.save()
         if untied:

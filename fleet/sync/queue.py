@@ -17,14 +17,13 @@ from typing import Any
 from django.db import models, transaction
 
 from fleet.inventory.models import Instance
-from fleet.jobs import targets
-from fleet.jobs.lifecycle import apply_job_info
+from fleet.jobs import lifecycle, targets
 from fleet.jobs.models import FINAL_STATUSES, Job, JobTarget
 from fleet.operations import lifecycle as operations
 from fleet.rapi import Job as RapiJob
 from fleet.sync import bulk
 
-__all__ = ["Cursor", "Recorded", "cursor", "job_info", "record", "save_targets", "tie"]
+__all__ = ["Cursor", "Recorded", "cursor", "parsed", "record", "report", "save_targets", "tie"]
 
 Touched = frozenset[str] | None  # instance names a job changed, or targets.EVERYTHING
 
@@ -62,7 +61,7 @@ class Recorded:
 
 def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.datetime) -> Recorded:
     """Write the jobs a poll read: new ones created, unfinished ones advanced, final ones left alone."""
-    by_id = {int(r["id"]): r for r in records if r.get("id") is not None and r.get("status")}
+    by_id = parsed(records)
     if not by_id:
         return Recorded([], [], [])
     with transaction.atomic():
@@ -72,24 +71,24 @@ def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.dateti
         fields: set[str] = set()
         ended: list[tuple[int, Touched, dt.datetime | None]] = []
         untied: list[tuple[Job, Sequence[Any]]] = []
-        for job_id, rec in by_id.items():
+        for job_id, read in by_id.items():
             job = known.get(job_id)
             was_final = job is not None and job.status in FINAL_STATUSES
             had_ops = job is not None and bool(job.op_ids)
             if job is None:
                 job = Job(cluster_id=cluster_id, job_id=job_id)
-                apply_job_info(job, rec)
+                lifecycle.apply(job, report(read))
                 new.append(job)
             else:
-                updated = apply_job_info(job, rec)
+                updated = lifecycle.apply(job, report(read))
                 if updated:
                     job.updated_at = now  # bulk_update does not apply auto_now
                     changed.append(job)
                     fields.update(updated)
             if not had_ops and job.op_ids:
-                untied.append((job, rec.get("ops") or []))
+                untied.append((job, read.ops))
             if job.status in FINAL_STATUSES and not was_final:
-                ended.append((job_id, targets.changed(rec.get("ops") or []), job.ended_at))
+                ended.append((job_id, targets.changed(read.ops), job.ended_at))
         found = tie(cluster_id, untied)
         for job, _ in untied:
             if job.pk is not None and job.instance_id is not None:  # a known job, tied now
@@ -101,7 +100,7 @@ def record(cluster_id: int, records: Sequence[Mapping[str, Any]], now: dt.dateti
             Job.objects.bulk_update(changed, [*sorted(fields), "updated_at"], batch_size=bulk.BATCH)
         save_targets(cluster_id, [(job, found[id(job)]) for job, _ in untied])
         operations.jobs_recorded(cluster_id, [*new, *changed], {job.job_id: ops for job, ops in untied}, now)
-    unfinished = [job_id for job_id, rec in by_id.items() if rec["status"] not in FINAL_STATUSES]
+    unfinished = [job_id for job_id, read in by_id.items() if not read.final]
     return Recorded(list(by_id), unfinished, ended)
 
 
@@ -138,23 +137,40 @@ def save_targets(cluster_id: int, jobs: Sequence[tuple[Job, set[targets.Target]]
     )
 
 
-def job_info(job: RapiJob) -> dict[str, Any]:
-    """A :class:`fleet.rapi.Job` in the shape ``fleet.jobs.lifecycle.apply_job_info`` reads (RAPI's own)."""
+def report(job: RapiJob) -> lifecycle.Report:
+    """What the Job row takes of a job as ``fleet.rapi`` read it."""
 
-    def ts(value: float | None) -> list[int] | None:
-        if value is None:
-            return None
-        seconds = int(value)
-        return [seconds, round((value - seconds) * 1e6)]
+    def at(value: float | None) -> dt.datetime | None:
+        return None if value is None else dt.datetime.fromtimestamp(value, tz=dt.UTC)
 
-    return {
-        "status": job.status,
-        "summary": job.summary,
-        "ops": job.ops,
-        "opstatus": job.opstatus,
-        "opresult": job.opresult,
-        "oplog": [[[e.serial, ts(e.timestamp), e.kind, e.message] for e in log] for log in job.oplog],
-        "received_ts": ts(job.received_ts),
-        "start_ts": ts(job.start_ts),
-        "end_ts": ts(job.end_ts),
-    }
+    return lifecycle.Report(
+        status=job.status,
+        summary=job.summary,
+        op_ids=[str(op.get("OP_ID", "")) for op in job.ops],
+        op_statuses=job.opstatus,
+        received_at=at(job.received_ts),
+        started_at=at(job.start_ts),
+        ended_at=at(job.end_ts),
+        result=job.opresult,
+        error=job.failure,
+        log=[[entry.serial, _stored_time(entry.timestamp), entry.kind, entry.message] for entry in job.log],
+    )
+
+
+def _stored_time(value: float | None) -> list[int] | None:
+    """A log entry's time as the Job row keeps it (``[s, us]``, Ganeti's, which the job page reads)."""
+    if value is None:
+        return None
+    seconds = int(value)
+    return [seconds, round((value - seconds) * 1e6)]
+
+
+def parsed(records: Sequence[Mapping[str, Any]]) -> dict[int, RapiJob]:
+    """The jobs of a poll's records by id; a record without an id or a status (gone meanwhile) is left out."""
+    jobs: dict[int, RapiJob] = {}
+    for record in records:
+        if record.get("id") is None or not record.get("status"):
+            continue
+        job = RapiJob.parse(record)
+        jobs[job.id] = job
+    return jobs

@@ -9,15 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
-from fleet.jobs.lifecycle import (
-    SUBMITTED_CHANNEL,
-    append_log,
-    apply_job_info,
-    ganeti_time,
-    status_from_opcodes,
-    submitted,
-)
+from fleet.jobs.lifecycle import SUBMITTED_CHANNEL, Report, append_log, apply, submitted
 from fleet.jobs.models import Job, JobStatus
+from fleet.rapi import Job as RapiJob
+from fleet.sync.queue import report
 from tests.inventory import factories
 
 # The shape of GET /2/jobs/17 for a job whose second opcode failed.
@@ -38,62 +33,64 @@ FAILED_JOB = {
 }
 
 
-@pytest.mark.parametrize(
-    ("op_statuses", "status"),
-    [
-        ([], "queued"),
-        (["success", "success"], "success"),
-        (["success", "error", "error"], "error"),
-        (["canceled", "canceled"], "canceled"),
-        (["success", "canceling"], "canceling"),
-        (["success", "running", "queued"], "running"),
-        (["success", "waiting", "queued"], "waiting"),
-        (["queued", "queued"], "queued"),
-        (["success", "queued"], "queued"),
-    ],
-)
-def test_job_status_follows_ganetis_rules(op_statuses: list[str], status: str) -> None:
-    assert status_from_opcodes(op_statuses) == status
+def reported(shape: dict[str, object]) -> Report:
+    """A job's RAPI shape as the worker hands it to the row: read by fleet.rapi, then reported."""
+    return report(RapiJob.parse(shape))
 
 
-def test_ganeti_time_is_utc_with_microseconds() -> None:
-    assert ganeti_time([1764069655, 914193]) == dt.datetime(2025, 11, 25, 11, 20, 55, 914193, tzinfo=dt.UTC)
-    assert ganeti_time(None) is None
+def at(seconds: int, microseconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC) + dt.timedelta(microseconds=microseconds)
 
 
 def test_a_failed_job_records_times_opcodes_log_and_the_error() -> None:
     job = Job(job_id=17)
-    changed = apply_job_info(job, FAILED_JOB)
+    changed = apply(job, reported(FAILED_JOB))
     assert job.status == JobStatus.ERROR
     assert job.is_final
     assert job.op_ids == ["OP_INSTANCE_SHUTDOWN", "OP_INSTANCE_REMOVE"]
     assert (job.error_class, job.error_code) == ("OpPrereqError", "wrong_state")
     assert job.error_message == "Instance 'web1.example.org' is running"
-    assert job.started_at == ganeti_time([1764069655, 900000])
+    assert (
+        job.started_at
+        == at(1764069655, 900000)
+        == dt.datetime(2025, 11, 25, 11, 20, 55, 900000, tzinfo=dt.UTC)
+    )
     assert job.ended_at - job.received_at == dt.timedelta(microseconds=750000)
-    assert [entry[0] for entry in job.log] == [1, 2]
+    assert job.log == [
+        [1, [1764069655, 914193], "message", "shutting down"],
+        [2, [1764069656, 0], "message", "removing"],
+    ]
+    assert job.result == FAILED_JOB["opresult"]
     assert job.last_log_serial == 2
     assert {"status", "ended_at", "error_class", "log", "last_log_serial"} <= set(changed)
 
 
 def test_a_final_job_ignores_late_reports() -> None:
     job = Job(job_id=17)
-    apply_job_info(job, FAILED_JOB)
-    assert apply_job_info(job, {"status": "running", "end_ts": None}) == []
+    apply(job, reported(FAILED_JOB))
+    assert apply(job, Report(status="running")) == []
     assert job.status == JobStatus.ERROR
-
-
-def test_status_is_derived_from_opcodes_when_absent() -> None:
-    job = Job(job_id=3)
-    apply_job_info(job, {"opstatus": ["success", "running"]})
-    assert job.status == JobStatus.RUNNING
-    assert not job.is_final
 
 
 def test_an_unchanged_report_changes_nothing() -> None:
     job = Job(job_id=3)
-    apply_job_info(job, {"status": "running", "start_ts": [10, 0]})
-    assert apply_job_info(job, {"status": "running", "start_ts": [10, 0]}) == []
+    running = Report(status="running", op_ids=["OP_INSTANCE_STARTUP"], started_at=at(10, 0))
+    assert "started_at" in apply(job, running)
+    assert apply(job, running) == []
+
+
+def test_a_running_job_read_again_changes_nothing() -> None:
+    running = {**FAILED_JOB, "status": "running", "opstatus": ["success", "running"], "end_ts": None}
+    job = Job(job_id=17)
+    assert apply(job, reported(running))
+    assert apply(job, reported(running)) == []  # a poll of an unchanged queue writes nothing
+
+
+def test_a_canceled_job_ends_without_an_error() -> None:
+    job = Job(job_id=4)
+    apply(job, reported({**FAILED_JOB, "status": "canceled", "opstatus": ["success", "canceled"]}))
+    assert job.status == JobStatus.CANCELED and job.is_final
+    assert (job.error_class, job.error_message) == ("", "")
 
 
 def test_the_log_keeps_each_entry_once_in_order() -> None:
@@ -120,7 +117,7 @@ def test_a_submitted_job_keeps_requester_reason_and_target() -> None:
     )
     assert list(Job.objects.unfinished()) == [job]
 
-    apply_job_info(job, FAILED_JOB)
+    apply(job, reported(FAILED_JOB))
     job.save()
     assert list(Job.objects.unfinished()) == []
     assert Job.objects.get().error_code == "wrong_state"

@@ -86,6 +86,21 @@ def test_a_reboot_is_submitted_followed_and_closed_with_its_job(
     assert reason[1] == f"kernel update [fleet-operation {done.uuid} by root]"
 
 
+def test_the_submits_answer_ties_the_operation_without_a_poll_of_the_queue(
+    fresh_simulator: Simulators, running_worker: Workers, admin: User
+) -> None:
+    sim = fresh_simulator(time_scale=0.05)
+    cluster = register(sim.targets[0])
+    # One poll after the first full pass, then none for ten minutes: only the submit's answer ties it.
+    running_worker(WorkerSettings(loop=LoopSettings(interval=600.0, job_poll=600.0), job_scan=0.2))
+    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None)
+    victim = Instance.objects.filter(cluster=cluster, status="running").order_by("name").first()
+    assert victim is not None
+    done = ended(operations.reboot(victim, by=operations.Caller(admin)))
+    assert done.status == OperationStatus.SUCCEEDED, done.error
+    assert Job.objects.get(pk=done.job_id).requester == admin
+
+
 def test_a_failed_job_fails_the_operation_with_ganetis_error(
     fresh_simulator: Simulators, running_worker: Workers, admin: User
 ) -> None:

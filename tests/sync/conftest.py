@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -22,6 +23,8 @@ from fleet.sync.leases import for_database
 from fleet.sync.loop import ClusterLoop, LoopSettings
 from fleet.sync.worker import Worker, WorkerSettings
 from tests.targets import RapiTarget
+
+T = TypeVar("T")
 
 
 def register(target: RapiTarget, *, timeout: float = 10.0, offline: bool = False) -> Cluster:
@@ -157,6 +160,18 @@ def running_worker() -> Iterator[Callable[[WorkerSettings], Running]]:
     yield start
     for running in started:
         running.stop()
+
+
+def unlocked(read: Callable[[], T], timeout: float = 10.0) -> T:
+    """``read()``, again while SQLite's shared in-memory test database is locked by the worker's write."""
+    started = time.monotonic()
+    while True:
+        try:
+            return read()
+        except OperationalError:
+            if time.monotonic() - started > timeout:
+                raise
+            time.sleep(0.05)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> float:

@@ -18,7 +18,7 @@ from fleet.rapi import instances, nodes
 from fleet.sync.loop import LoopSettings
 from fleet.sync.worker import WorkerSettings
 from tests.conftest import Simulated
-from tests.sync.conftest import Running, register, wait_for
+from tests.sync.conftest import Running, register, unlocked, wait_for
 from tests.sync.test_snapshot import rapi
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,24 +66,25 @@ def test_a_job_started_outside_fleet_is_seen_tied_and_shown_to_the_owner(
         client.wait_for_job(grow_id)
 
     wait_for(lambda: Instance.objects.get(pk=victim.pk).status == "ADMIN_down", timeout=15)
-    assert Instance.objects.owned_by(alice).filter(pk=victim.pk).exists()
-    job = Job.objects.get(cluster=cluster, job_id=job_id)
+    assert unlocked(lambda: Instance.objects.owned_by(alice).filter(pk=victim.pk).exists())
+    job = unlocked(lambda: Job.objects.get(cluster=cluster, job_id=job_id))
     assert job.status == "success" and job.requester is None
     assert job.instance_id == victim.pk
     assert job.log == [], "the job's log as Ganeti 3.0 writes it: no line for a shutdown"
     assert job.result == [None], "and its result, one per opcode (a shutdown returns nothing)"
     wait_for(lambda: Job.objects.filter(cluster=cluster, job_id=grow_id, status="success").exists())
-    grown = Job.objects.get(cluster=cluster, job_id=grow_id)
+    grown = unlocked(lambda: Job.objects.get(cluster=cluster, job_id=grow_id))
     assert any("Growing disk 0" in entry[3] for entry in grown.log), grown.log  # the log, as Ganeti wrote it
-    assert {(t.kind, t.name) for t in job.targets.all()} >= {("instance", victim.name)}
+    assert unlocked(lambda: {(t.kind, t.name) for t in job.targets.all()}) >= {("instance", victim.name)}
 
-    seen = api(alice).get("/api/jobs/", {"instance": victim.name}).json()["results"]
+    # The pages and the API read while the worker may still write (SQLite's shared test database locks).
+    seen = unlocked(lambda: api(alice).get("/api/jobs/", {"instance": victim.name}).json()["results"])
     assert job_id in {row["job_id"] for row in seen}
     assert any(t == {"kind": "instance", "name": victim.name} for row in seen for t in row["targets"])
-    assert api(bob).get("/api/jobs/", {"instance": victim.name}).json()["results"] == []
-    page = api(alice).get(f"/instances/{cluster.name}/{victim.name}/")
+    assert unlocked(lambda: api(bob).get("/api/jobs/", {"instance": victim.name}).json()["results"]) == []
+    page = unlocked(lambda: api(alice).get(f"/instances/{cluster.name}/{victim.name}/"))
     assert page.status_code == 200 and f"/jobs/{cluster.name}/{job_id}/" in page.content.decode()
-    detail = api(alice).get(f"/jobs/{cluster.name}/{job_id}/").content.decode()
+    detail = unlocked(lambda: api(alice).get(f"/jobs/{cluster.name}/{job_id}/").content.decode())
     assert f"Instance {victim.name}" in detail
 
 
@@ -95,7 +96,7 @@ def test_a_node_job_makes_the_loop_read_everything(watched: tuple[Simulated, Clu
         job_id = client.call(nodes.modify(node.name, drained=True, reason="disk failing"))
         client.wait_for_job(job_id)
     wait_for(lambda: Node.objects.get(pk=node.pk).drained, timeout=15)
-    job = Job.objects.get(cluster=cluster, job_id=job_id)
+    job = unlocked(lambda: Job.objects.get(cluster=cluster, job_id=job_id))
     assert ("node", node.name) in {(t.kind, t.name) for t in job.targets.all()}
 
 
