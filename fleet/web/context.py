@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from fleet.access.policy import VIEW, Role, restrict, role_of
+from fleet.access.policy import Action, Role, restrict, role_of
 from fleet.inventory.models import Cluster, ClusterHealth
 
 ALERT_FIELDS = (
@@ -42,7 +42,7 @@ def cluster_alerts(user: Any) -> list[Cluster]:
     troubled = Cluster.objects.filter(offline=False).filter(
         Q(health=ClusterHealth.UNREACHABLE) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff)
     )
-    return list(restrict(troubled, user, VIEW).only(*ALERT_FIELDS).order_by("name"))
+    return list(restrict(troubled, user, Action.VIEW).only(*ALERT_FIELDS).order_by("name"))
 
 
 def alerts_among(clusters: Sequence[T]) -> list[T]:
