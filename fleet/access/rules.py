@@ -20,6 +20,7 @@ the same in SQL, for ``restrict``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from django.db import models
 from django.db.models import Q
@@ -167,7 +168,7 @@ def _refusal(action: Action, grants: tuple[Grant, ...], facts: Facts) -> str:
 
 # SQL: the same rules as a filter over many rows.
 
-Where = Q | bool
+Where: TypeAlias = Q | bool
 """A filter: ``True`` for every row, ``False`` for none (``Q()`` would mean "every row" when alone and
 "nothing to add" when combined, so it is never used for either)."""
 
