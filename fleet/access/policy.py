@@ -15,12 +15,13 @@ user        any active account                                                  
                                                                                   share and open the console
                                                                                   of the instances they own,
                                                                                   directly or through a
-                                                                                  group; see the jobs on
-                                                                                  those (whoever started
-                                                                                  them) or that they asked
-                                                                                  for, and cancel them while
-                                                                                  queued; see the clusters
-                                                                                  those are on
+                                                                                  group; see the jobs and
+                                                                                  operations on those
+                                                                                  (whoever started them) or
+                                                                                  that they asked for, and
+                                                                                  cancel the jobs while
+                                                                                  queued or waiting; see the
+                                                                                  clusters those are on
 helpdesk    holds ``access.view_all``                                             see everything
 admin       a superuser                                                           everything
 ==========  ====================================================================  =========================
