@@ -236,7 +236,7 @@ def _bare_queries(admin: Any) -> tuple[Callable[[], object], Callable[[], object
     from fleet.web.views.instances import instance_list_queryset
 
     params = QueryDict(PAGE.lstrip("?"))
-    queryset = policy.restrict(instance_list_queryset(), admin, policy.VIEW)
+    queryset = policy.restrict(instance_list_queryset(), admin, policy.Action.VIEW)
     filterset = InstanceFilterSet(params, queryset=queryset)
     assert filterset.is_valid(), filterset.errors
     sql, args = filterset.qs[:50].query.sql_with_params()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import conformance, inventory, queue, simulator
+from bench import access, conformance, inventory, queue, simulator
 
 BENCHES = {
     "simulator": simulator.main,
     "inventory": inventory.main,
     "queue": lambda: queue.main(tuple(queue.SCALES)),
+    "access": access.main,
     "conformance": lambda: conformance.main([]),
 }
 

@@ -1,1 +1,1 @@
-"""Who may do what: the ownership tag grammar, and later the one authorization policy and the audit log."""
+"""Who may do what: the ownership tag grammar, the one authorization policy, and Fleet's named permissions."""

@@ -6,6 +6,9 @@ Ganeti's own tools see who owns what:
     <prefix>:user:<username>     the Fleet user <username> owns the instance
     <prefix>:group:<groupname>   every member of the Fleet group <groupname> owns it
 
+Other tags of ours mark a condition (:class:`Flag`): ``<prefix>:adminlock``, ``<prefix>:isolate`` and
+``<prefix>:needsreboot`` on an instance, ``<prefix>:maintenance`` on a node group.
+
 The prefix is a setting (``FLEET_TAG_PREFIX``, ``fleet`` by default). Several ``user`` and ``group`` tags
 may sit on one instance (co-owners). Every tag must also satisfy Ganeti's own rule (``lib/objects.py``,
 ``TaggableObject.ValidateTag``): at most 128 characters from ``[\\w.+*/:@-]``.
@@ -166,11 +169,18 @@ def owners_from_tags(tags: Iterable[str], prefix: str) -> Owners:
 
 
 class Flag(enum.StrEnum):
-    """Tags of ours that mark an instance's condition, ``<prefix>:<flag>``, shown as badges."""
+    """Tags of ours that mark an object's condition, ``<prefix>:<flag>``: an instance's are shown as badges,
+    and the access policy enforces the lock and the maintenance."""
 
     NEEDS_REBOOT = "needsreboot"  # a changed parameter takes effect at the next reboot
     ADMIN_LOCK = "adminlock"  # an administrator has locked the owner's actions
     ISOLATED = "isolate"  # the instance is cut off the network (abuse handling)
+    MAINTENANCE = "maintenance"  # on a node group: its instances' owners may not act on them for now
+
+
+def flag_tag(flag: Flag, prefix: str) -> str:
+    """The tag that sets ``flag`` under ``prefix``, e.g. ``fleet:adminlock``."""
+    return _flag_tags_by_flag(prefix)[flag]
 
 
 def flags_from_tags(tags: Iterable[str], prefix: str) -> frozenset[Flag]:
@@ -182,4 +192,10 @@ def flags_from_tags(tags: Iterable[str], prefix: str) -> frozenset[Flag]:
 @functools.cache
 def _flag_tags(prefix: str) -> dict[str, Flag]:
     """Each flag's tag under ``prefix`` (one prefix per deployment: the lists ask for every row)."""
-    return {f"{prefix}:{flag}": flag for flag in Flag}
+    return {tag: flag for flag, tag in _flag_tags_by_flag(prefix).items()}
+
+
+@functools.cache
+def _flag_tags_by_flag(prefix: str) -> dict[Flag, str]:
+    validate_prefix(prefix)
+    return {flag: f"{prefix}:{flag}" for flag in Flag}

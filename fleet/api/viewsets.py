@@ -16,4 +16,4 @@ class RestrictedViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg
     queryset: ClassVar[QuerySet[Any]]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return policy.restrict(self.queryset.all(), self.request.user, policy.VIEW)
+        return policy.restrict(self.queryset.all(), self.request.user, policy.Action.VIEW)

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "fleet.access",
     "fleet.inventory",
     "fleet.jobs",
     "fleet.operations",

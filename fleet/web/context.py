@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from fleet.access.policy import VIEW, Role, restrict, role_of
+from fleet.access.policy import Action, Role, restrict, role_of, visible_fields
 from fleet.inventory.models import Cluster, ClusterHealth
 
 ALERT_FIELDS = (
@@ -42,7 +42,7 @@ def cluster_alerts(user: Any) -> list[Cluster]:
     troubled = Cluster.objects.filter(offline=False).filter(
         Q(health=ClusterHealth.UNREACHABLE) | Q(last_sync_at__isnull=True) | Q(last_sync_at__lt=cutoff)
     )
-    return list(restrict(troubled, user, VIEW).only(*ALERT_FIELDS).order_by("name"))
+    return list(restrict(troubled, user, Action.VIEW).only(*ALERT_FIELDS).order_by("name"))
 
 
 def alerts_among(clusters: Sequence[T]) -> list[T]:
@@ -59,13 +59,15 @@ def alerts_among(clusters: Sequence[T]) -> list[T]:
 
 
 def fleet(request: HttpRequest) -> dict[str, Any]:
-    """Template context: ``fleet_role``, ``fleet_is_staff`` and ``cluster_alerts``, computed on first use (a
-    view that gives its own ``cluster_alerts``, from :func:`alerts_among`, spares the query)."""
+    """Template context: ``fleet_role``, ``fleet_is_staff``, ``cluster_fields`` and ``cluster_alerts``,
+    computed on first use (a view that gives its own ``cluster_alerts``, from :func:`alerts_among`, spares the
+    query)."""
     user = getattr(request, "user", None)
     role = SimpleLazyObject(lambda: _Role(role_of(user)))
     return {
         "fleet_role": role,
         "fleet_is_staff": SimpleLazyObject(lambda: _Flag(role.value >= Role.HELPDESK)),
+        "cluster_fields": SimpleLazyObject(lambda: Shown(visible_fields(user, Cluster))),
         "cluster_alerts": SimpleLazyObject(
             lambda: cluster_alerts(user) if role.value > Role.ANONYMOUS else []
         ),
@@ -80,6 +82,17 @@ class _Role:
 
     def __str__(self) -> str:
         return self.value.name.lower()
+
+
+class Shown:
+    """The fields of a model the caller may see, for templates: ``{% if "master_node" in cluster_fields %}``
+    (the access policy's rule, which the API follows too)."""
+
+    def __init__(self, fields: frozenset[str] | None) -> None:
+        self.fields = fields  # None: every field
+
+    def __contains__(self, name: str) -> bool:
+        return self.fields is None or name in self.fields
 
 
 class _Flag:

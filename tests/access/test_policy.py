@@ -1,6 +1,9 @@
-"""The one authorization path: what each role sees of each model, and the single-object check."""
+"""The one authorization path: what each role sees of each model, the single-object check, and the
+named permissions as Django permissions."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -8,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from fleet.access import policy
-from fleet.access.policy import CHANGE, VIEW, Role
+from fleet.access.policy import Action, Role
 from fleet.inventory.models import Cluster, Instance, Network, Node, NodeGroup
 from fleet.jobs.models import Job
 from tests.inventory.scenario import Scenario, build
@@ -53,10 +56,18 @@ def test_helpdesk_and_admin_see_everything(s: Scenario, who: str) -> None:
         assert policy.restrict(model.objects.all(), user).count() == model.objects.count() > 0
 
 
-def test_helpdesk_is_read_only_beyond_what_it_owns(s: Scenario) -> None:
-    assert policy.restrict(Instance.objects.all(), s.helpdesk, CHANGE).count() == 0
-    assert policy.restrict(Instance.objects.all(), s.root, CHANGE).count() == Instance.objects.count()
-    assert policy.restrict(Instance.objects.all(), s.alice, CHANGE).count() == 5
+@pytest.mark.parametrize("action", [a for a in Action if a.is_write])
+def test_helpdesk_is_read_only_beyond_what_it_owns(s: Scenario, action: Action) -> None:
+    assert policy.restrict(Instance.objects.all(), s.helpdesk, action).count() == 0
+    assert policy.restrict(Instance.objects.all(), s.root, action).count() == Instance.objects.count()
+
+
+def test_owners_act_on_what_they_own_and_only_admins_migrate_lock_and_isolate(s: Scenario) -> None:
+    for action in (Action.POWER, Action.REINSTALL, Action.DESTROY, Action.RENAME, Action.MODIFY,
+                   Action.OWNERS, Action.CONSOLE):  # fmt: skip
+        assert policy.restrict(Instance.objects.all(), s.alice, action).count() == 5
+    for action in (Action.MIGRATE, Action.LOCK, Action.ISOLATE, Action.MANAGE_CLUSTER):
+        assert policy.restrict(Instance.objects.all(), s.alice, action).count() == 0
 
 
 def test_user_sees_the_clusters_and_jobs_of_their_instances_and_no_infrastructure(s: Scenario) -> None:
@@ -76,11 +87,16 @@ def test_get_object_is_404_for_what_one_may_not_see_and_403_for_what_one_may_not
         policy.get_object(Instance.objects.all(), s.carol, pk=box.pk)
     with pytest.raises(Http404):
         policy.get_object(Instance.objects.all(), s.alice, pk="not a number")
-    with pytest.raises(PermissionDenied):
-        policy.get_object(Instance.objects.all(), s.helpdesk, CHANGE, pk=box.pk)
-    assert policy.get_object(Instance.objects.all(), s.alice, CHANGE, pk=box.pk) == box
+    reason = "Only its owners and administrators may start, shut down or reboot aai-box.grnet.gr."
+    with pytest.raises(PermissionDenied, match=f"^{re.escape(reason)}$"):
+        policy.get_object(Instance.objects.all(), s.helpdesk, Action.POWER, pk=box.pk)
+    assert policy.get_object(Instance.objects.all(), s.alice, Action.POWER, pk=box.pk) == box
+    with pytest.raises(
+        PermissionDenied, match=r"^Only holders of the permission access\.migrate_instance and"
+    ):
+        policy.get_object(Instance.objects.all(), s.alice, Action.MIGRATE, pk=box.pk)
     with pytest.raises(Http404):
-        policy.check(s.carol, CHANGE, box)
+        policy.check(s.carol, Action.POWER, box)
 
 
 def test_unknown_action_and_unknown_model(s: Scenario) -> None:
@@ -90,4 +106,11 @@ def test_unknown_action_and_unknown_model(s: Scenario) -> None:
         policy.restrict(Instance.objects.all(), s.root, "delete")
     assert policy.restrict(User.objects.all(), s.alice).count() == 0  # closed until a rule is written
     assert policy.restrict(User.objects.all(), s.root).count() == User.objects.count()
-    assert policy.restrict(User.objects.all(), s.helpdesk, VIEW).count() == 0
+    assert policy.restrict(User.objects.all(), s.helpdesk, Action.VIEW).count() == 0
+    assert not policy.decide(s.helpdesk, Action.VIEW, s.alice).visible
+    assert policy.decide(s.root, Action.MODIFY, s.alice).allowed
+
+
+def test_actions_may_be_named_by_their_value(s: Scenario) -> None:
+    assert policy.restrict(Instance.objects.all(), s.alice, "power").count() == 5
+    assert policy.decide(s.alice, "power", s["aai-box"]).allowed

@@ -6,10 +6,13 @@ import pytest
 
 from fleet.access.tags import (
     MAX_TAG_LENGTH,
+    Flag,
     OwnerKind,
     Owners,
     OwnerTag,
     TagError,
+    flag_tag,
+    flags_from_tags,
     format_owner_tag,
     owners_from_tags,
     parse_owner_tag,
@@ -122,3 +125,14 @@ def test_owners_from_tags_sorts_owners_and_sets_the_malformed_aside() -> None:
 
 def test_owners_from_no_tags_is_empty() -> None:
     assert owners_from_tags([], "fleet") == Owners()
+
+
+def test_flags_round_trip_and_the_maintenance_of_a_node_group() -> None:
+    for flag in Flag:
+        tag = flag_tag(flag, "grnet.gr")
+        assert validate_tag(tag) == tag
+        assert flags_from_tags([tag, "grnet.gr:user:alice", f"other:{flag}"], "grnet.gr") == {flag}
+        assert parse_owner_tag(tag, "grnet.gr") is None  # a flag is no ownership
+    assert flag_tag(Flag.MAINTENANCE, "fleet") == "fleet:maintenance"
+    with pytest.raises(TagError):
+        flag_tag(Flag.ADMIN_LOCK, "bad:prefix")

@@ -120,11 +120,11 @@ def truth(stack: Stack) -> Truth:
     facts = stack.query(
         "from django.contrib.auth import get_user_model\n"
         "from django.db.models import Count\n"
-        "from fleet.access.policy import VIEW, restrict\n"
+        "from fleet.access.policy import Action, restrict\n"
         "from fleet.inventory.models import Instance\n"
         f"user = get_user_model().objects.get(username={user!r})\n"
         "rows = Instance.objects.order_by()\n"
-        "mine = restrict(Instance.objects.all(), user, VIEW)\n"
+        "mine = restrict(Instance.objects.all(), user, Action.VIEW)\n"
         "result = {\n"
         "    'names': sorted(rows.values_list('name', flat=True)),\n"
         "    'per_cluster': dict(rows.values_list('cluster__name').annotate(n=Count('pk'))),\n"

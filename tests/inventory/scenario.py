@@ -117,9 +117,7 @@ def build() -> Scenario:
     carol = User.objects.create_user("carol", "carol@example.org", "pw")
     helpdesk = User.objects.create_user("helpdesk", "help@example.org", "pw")
     desk = Group.objects.create(name="helpdesk")
-    desk.permissions.add(
-        Permission.objects.get(codename="view_instance", content_type__app_label="inventory")
-    )
+    desk.permissions.add(Permission.objects.get(codename="view_all", content_type__app_label="access"))
     helpdesk.groups.add(desk)
     root = User.objects.create_superuser("root", "root@example.org", "pw")
 

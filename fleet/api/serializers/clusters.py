@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from fleet.api.serializers.policy import PolicyFieldsMixin
 from fleet.inventory.models import Cluster, Network, NetworkConnection, Node, NodeGroup
 
 
-class ClusterSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ClusterSerializer(PolicyFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A cluster; a VM owner sees what it offers and how fresh Fleet's copy is, not its master node, tags or
+    last error (``policy.visible_fields``, which the cluster page follows too)."""
+
     class Meta:
         model = Cluster
         fields = [

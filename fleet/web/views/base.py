@@ -34,7 +34,7 @@ class ListPage(LoginRequiredMixin, View):
     title: ClassVar[str] = ""
 
     def get_queryset(self) -> QuerySet[Any]:
-        return policy.restrict(self.queryset.all(), self.request.user, policy.VIEW)
+        return policy.restrict(self.queryset.all(), self.request.user, policy.Action.VIEW)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         filterset = self.filterset_class(request.GET or None, queryset=self.get_queryset(), request=request)
@@ -90,7 +90,9 @@ class DetailPage(LoginRequiredMixin, View):
         return self.respond(request, self.get_object(**kwargs))
 
     def get_object(self, **kwargs: Any) -> Any:
-        return policy.get_object(self.queryset.all(), self.request.user, policy.VIEW, **self.lookup(**kwargs))
+        return policy.get_object(
+            self.queryset.all(), self.request.user, policy.Action.VIEW, **self.lookup(**kwargs)
+        )
 
     def respond(self, request: HttpRequest, obj: Any, status: int = 200, **extra: Any) -> HttpResponse:
         context = {self.context_object_name: obj, "object": obj, **self.extra_context(obj), **extra}

@@ -48,10 +48,10 @@ class ClusterDetail(DetailPage):
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
         user = self.request.user
-        groups = policy.restrict(NodeGroup.objects.filter(cluster=obj), user, policy.VIEW)
-        networks = policy.restrict(Network.objects.filter(cluster=obj), user, policy.VIEW)
+        groups = policy.restrict(NodeGroup.objects.filter(cluster=obj), user, policy.Action.VIEW)
+        networks = policy.restrict(Network.objects.filter(cluster=obj), user, policy.Action.VIEW)
         return {
             "groups": groups.defer("raw").annotate(nodes_synced=Count("nodes")).order_by("name"),
             "networks": networks.defer("raw").prefetch_related("connections__group").order_by("name"),
-            "instance_count": policy.restrict(obj.instances.all(), user, policy.VIEW).count(),
+            "instance_count": policy.restrict(obj.instances.all(), user, policy.Action.VIEW).count(),
         }

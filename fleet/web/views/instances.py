@@ -132,7 +132,7 @@ class InstanceList(ListPage):
     def extra_context(self, filterset: Any, page: Page[Any] | None) -> dict[str, Any]:
         # One query for the cluster choices and the banner, which would otherwise ask for its own.
         # Named tuples, not model instances: the page needs a few fields of every cluster, nothing else.
-        visible = policy.restrict(Cluster.objects.all(), self.request.user, policy.VIEW)
+        visible = policy.restrict(Cluster.objects.all(), self.request.user, policy.Action.VIEW)
         clusters = list(visible.order_by("name").values_list(*ALERT_FIELDS, named=True))
         form = filterset.form
         return {
@@ -157,7 +157,7 @@ class InstanceDetail(DetailPage):
         return {"cluster__name": kwargs["cluster"], "name": kwargs["name"]}
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
-        jobs = policy.restrict(Job.objects.on_instance(obj), self.request.user, policy.VIEW)
+        jobs = policy.restrict(Job.objects.on_instance(obj), self.request.user, policy.Action.VIEW)
         return {
             "badges": badges(obj.tags),
             "owners": owners((owner.kind, owner.name) for owner in obj.owners.all()),
