@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import conformance, inventory, queue, simulator
+from bench import conformance, inventory, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
     "inventory": inventory.main,
     "queue": lambda: queue.main(tuple(queue.SCALES)),
     "conformance": lambda: conformance.main([]),
+    "tokens": tokens.main,
 }
 
 
