@@ -11,7 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from fleet.operations.models import Operation
 from fleet.tokens.models import ApiToken
+from tests.inventory.scenario import Scenario
 from tests.tokens import new_key
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,14 @@ def test_the_schema_describes_the_token_scheme() -> None:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert schema["components"]["securitySchemes"]["tokenAuth"]["scheme"] == "bearer"
     assert {"tokenAuth": []} in schema["paths"]["/api/clusters/"]["get"]["security"]
+
+
+def test_an_instance_action_needs_a_write_token(scenario: Scenario) -> None:
+    path = f"/api/instances/{scenario['vm-a0'].pk}/reboot/"
+    read, write = new_key(scenario.alice, "read"), new_key(scenario.alice, "write")
+    refused = Client(HTTP_AUTHORIZATION=f"Bearer {read}").post(path, {}, content_type="application/json")
+    assert refused.status_code == 403 and "may only read" in refused.json()["detail"]
+    assert not Operation.objects.exists()
+    done = Client(HTTP_AUTHORIZATION=f"Bearer {write}").post(path, {}, content_type="application/json")
+    assert done.status_code == 202, done.content
+    assert Operation.objects.get().requester == scenario.alice
