@@ -38,19 +38,19 @@ def server_url() -> str:
 
 
 @contextlib.contextmanager
-def database(url: str) -> Iterator[str]:
-    """A fresh database ``fleet_bench`` on the server of ``url`` for the length of the block; its URL."""
+def database(url: str, name: str = DATABASE) -> Iterator[str]:
+    """A fresh database ``name`` on the server of ``url`` for the length of the block; its URL."""
     import psycopg
 
     server = url.rsplit("/", 1)[0]
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0")
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     try:
-        yield f"{server}/{DATABASE}"
+        yield f"{server}/{name}"
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def configure(database_url: str, data_dir: Path) -> None:

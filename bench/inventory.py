@@ -324,14 +324,13 @@ def p1(url: str, admin: Any, sim: SimulatorProcess) -> None:
 
 
 def p3(url: str, admin: Any, sim: SimulatorProcess) -> None:
-    from rest_framework.authtoken.models import Token
-
     from fleet.inventory.models import Instance
     from fleet.jobs import lifecycle
     from fleet.jobs.models import Job
+    from fleet.tokens.issue import issue
 
-    token, _ = Token.objects.get_or_create(user=admin)
-    api = httpx.Client(base_url=url + "api/", headers={"Authorization": f"Token {token.key}"}, timeout=30)
+    _, key = issue(admin, name="bench", scope="read")
+    api = httpx.Client(base_url=url + "api/", headers={"Authorization": f"Token {key}"}, timeout=30)
     by_name = {c["name"]: c for c in sim.clusters}
     picked: list[Instance] = []
     for name in sorted(by_name):

@@ -72,12 +72,11 @@ def outside_changes(url: str, admin: Any, sim: SimulatorProcess) -> dict[str, li
     """Seconds from each job's end to its effect in the API, per kind of change made with the official
     client, one at a time (each client is a Python process of its own: thirty at once would starve the
     worker)."""
-    from rest_framework.authtoken.models import Token
-
     from fleet.inventory.models import Instance
+    from fleet.tokens.issue import issue
 
-    token, _ = Token.objects.get_or_create(user=admin)
-    api = httpx.Client(base_url=url + "api/", headers={"Authorization": f"Token {token.key}"}, timeout=30)
+    _, key = issue(admin, name="bench", scope="read")
+    api = httpx.Client(base_url=url + "api/", headers={"Authorization": f"Token {key}"}, timeout=30)
     by_name = {c["name"]: c for c in sim.clusters}
     latencies: dict[str, list[float]] = {kind: [] for kind in _CHANGES}
     for index, cluster in enumerate(sorted(by_name)[:SHUTDOWNS]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, conformance, inventory, queue, simulator
+from bench import access, conformance, inventory, operations, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
@@ -12,6 +12,8 @@ BENCHES = {
     "queue": lambda: queue.main(tuple(queue.SCALES)),
     "access": access.main,
     "conformance": lambda: conformance.main([]),
+    "tokens": tokens.main,
+    "operations": operations.main,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli import actions, cluster, demo, instance, manage, rapi, simulate, worker
+from fleet.cli import actions, cluster, demo, instance, manage, rapi, simulate, token, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +23,7 @@ cli.add_command(cluster.cluster)
 actions.register(instance.instance)
 cli.add_command(instance.instance)
 cli.add_command(worker.worker)
+cli.add_command(token.token)
 cli.add_command(manage.manage)
 cli.add_command(demo.demo)
 

@@ -19,13 +19,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "fleet.access",
     "fleet.inventory",
     "fleet.jobs",
     "fleet.operations",
+    "fleet.tokens",
     "fleet.web",
 ]
 
@@ -62,10 +62,14 @@ STALE_AFTER_SECONDS = 600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "fleet.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view, including the write endpoints to come, refuses unsafe methods to read-only tokens.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "fleet.api.authentication.TokenScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fleet.api.pagination.Pagination",
     "DEFAULT_RENDERER_CLASSES": [
@@ -80,8 +84,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fleet API",
     "DESCRIPTION": (
         "Read-only access to Fleet's view of its Ganeti clusters: instances, clusters, node groups, nodes, "
-        "networks and jobs. Authenticate with `Authorization: Token <key>` (each user makes theirs on the "
-        "web UI's API token page). Every list takes the same "
+        "networks and jobs. Authenticate with `Authorization: Token <key>` or `Authorization: Bearer <key>`: "
+        "each user makes theirs on the web UI's API tokens page, each named, scoped (`read`, or `write`: "
+        "read and write) and expiring; a read token is refused every method but GET, HEAD and OPTIONS "
+        "with 403. Every list takes the same "
         "filters as the web pages, `page` and `page_size` (20, 50 or 100), and shows only what the caller "
         "may see."
     ),
@@ -124,6 +130,8 @@ def django_settings(config: Config) -> dict[str, Any]:
         "REST_FRAMEWORK": REST_FRAMEWORK,
         "SPECTACULAR_SETTINGS": SPECTACULAR_SETTINGS,
         "FLEET_STALE_AFTER_SECONDS": STALE_AFTER_SECONDS,
+        "FLEET_API_TOKEN_MAX_DAYS": config.api_tokens.max_days,
+        "FLEET_API_TOKEN_ALLOW_NO_EXPIRY": config.api_tokens.allow_no_expiry,
         # HTTPS, password rules and logging (fleet.conf.deployment)
         **deployment_settings(config),
     }

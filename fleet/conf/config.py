@@ -31,6 +31,7 @@ SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite writer waits for another (a large f
 HSTS_SECONDS = 365 * 24 * 3600
 MIN_PASSWORD_LENGTH = 8
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+API_TOKEN_MAX_DAYS = 90  # the longest an API token may live unless the operator says otherwise
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -52,6 +53,15 @@ class Config:
     password_min_length: int
     log_level: str
     log_levels: dict[str, str]
+    api_tokens: ApiTokens
+
+
+@dataclass(frozen=True)
+class ApiTokens:
+    """How long the API tokens users make may live: at most ``max_days``; forever only if allowed."""
+
+    max_days: int
+    allow_no_expiry: bool
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,10 @@ def load(environ: Mapping[str, str]) -> Config:
         password_min_length=_integer(source, "password_min_length", 12, minimum=MIN_PASSWORD_LENGTH),
         log_level=_level(source, "log_level", source.get("log_level") or "INFO"),
         log_levels=_log_levels(source),
+        api_tokens=ApiTokens(
+            max_days=_integer(source, "api_token_max_days", API_TOKEN_MAX_DAYS, minimum=1),
+            allow_no_expiry=_boolean(source, "api_token_allow_no_expiry", default=False),
+        ),
     )
     source.refuse_unknown()
     return config

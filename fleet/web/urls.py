@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
+from django.views.generic import RedirectView
 
 from fleet.web.views import account, clusters, instances, jobs, nodes, operations
 
@@ -26,7 +27,8 @@ urlpatterns = [
     path("", instances.InstanceList.as_view(), name="instance-list"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("account/token/", account.ApiToken.as_view(), name="api-token"),
+    path("account/tokens/", account.ApiTokens.as_view(), name="api-tokens"),
+    path("account/token/", RedirectView.as_view(pattern_name="api-tokens", permanent=True)),
     path("instances/<str:cluster>/<str:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
     path(
         "instances/<str:cluster>/<str:name>/operation/",

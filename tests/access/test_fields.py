@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from fleet.access import policy
 from fleet.api.serializers.clusters import ClusterSerializer
 from fleet.inventory.models import Cluster
 from tests.inventory.scenario import Scenario
+from tests.tokens import new_key
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def clusters(scenario: Scenario) -> Scenario:
 
 
 def api(user) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {new_key(user)}")
 
 
 def test_the_rule(clusters: Scenario) -> None:

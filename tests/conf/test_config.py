@@ -30,6 +30,7 @@ def test_good_environment_loads_with_defaults() -> None:
     assert (https.secure_cookies, https.ssl_redirect, https.hsts_seconds) == (True, True, 365 * 24 * 3600)
     assert (https.proxy_ssl_header, https.csrf_trusted_origins) == (None, ())
     assert (config.password_min_length, config.log_level, config.log_levels) == (12, "INFO", {})
+    assert (config.api_tokens.max_days, config.api_tokens.allow_no_expiry) == (90, False)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,15 @@ def test_good_environment_loads_with_defaults() -> None:
         (GOOD | {"FLEET_LOG_LEVEL": "verbose"}, "FLEET_LOG_LEVEL: 'verbose' is not one of DEBUG, INFO"),
         (GOOD | {"FLEET_LOG_LEVELS": "fleet.rapi=LOUD"}, "FLEET_LOG_LEVELS: 'LOUD' is not one of DEBUG"),
         (GOOD | {"FLEET_LOG_LEVELS": "fleet rapi=DEBUG"}, "FLEET_LOG_LEVELS: 'fleet rapi' is not a logger"),
+        (GOOD | {"FLEET_API_TOKEN_MAX_DAYS": "0"}, "FLEET_API_TOKEN_MAX_DAYS must be a whole number >= 1"),
+        (
+            GOOD | {"FLEET_API_TOKEN_MAX_DAYS": "3 months"},
+            "FLEET_API_TOKEN_MAX_DAYS must be a whole number >= 1",
+        ),
+        (
+            GOOD | {"FLEET_API_TOKEN_ALLOW_NO_EXPIRY": "forever"},
+            "FLEET_API_TOKEN_ALLOW_NO_EXPIRY must be true or false",
+        ),
         (
             GOOD | {"FLEET_CONFIG": "/nonexistent/fleet.toml"},
             "FLEET_CONFIG: cannot read /nonexistent/fleet.toml",
@@ -106,9 +116,11 @@ def test_deployment_settings_from_a_file(tmp_path: Path) -> None:
     path.write_text(
         f'secret_key = "{SECRET}"\ncredentials_key = ["{KEY}"]\nsecure_cookies = false\nhsts_seconds = 3600\n'
         'proxy_ssl_header = "X-Forwarded-Proto"\ncsrf_trusted_origins = ["https://fleet.example.org"]\n'
-        'password_min_length = 16\nlog_level = "warning"\n[log_levels]\n"fleet.rapi" = "debug"\n'
+        'password_min_length = 16\nlog_level = "warning"\napi_token_max_days = 365\n'
+        'api_token_allow_no_expiry = true\n[log_levels]\n"fleet.rapi" = "debug"\n'
     )
     config = load({"FLEET_CONFIG": str(path)})
+    assert (config.api_tokens.max_days, config.api_tokens.allow_no_expiry) == (365, True)
     assert (config.https.secure_cookies, config.https.hsts_seconds) == (False, 3600)
     assert config.https.proxy_ssl_header == "X-Forwarded-Proto"
     assert config.https.csrf_trusted_origins == ("https://fleet.example.org",)

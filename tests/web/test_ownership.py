@@ -12,7 +12,6 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from fleet.inventory.models import Cluster, Instance
 from fleet.inventory.owners import sync_owners
@@ -20,6 +19,7 @@ from fleet.rapi import Credentials, Pin, RapiClient, instances
 from tests.conftest import Simulated
 from tests.inventory import factories
 from tests.sync.conftest import register, run_once
+from tests.tokens import new_key
 
 ROW = re.compile(r'<td><a href="/instances/[^"]+/">(?!Details<)([^<]+)</a></td>')
 
@@ -62,8 +62,8 @@ def page_names(user: User) -> set[str]:
 
 
 def api_names(user: User) -> set[str]:
-    token, _ = Token.objects.get_or_create(user=user)
-    response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/instances/?page_size=100")
+    key = new_key(user)
+    response = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/instances/?page_size=100")
     assert response.status_code == 200
     return {row["name"].removesuffix(".example.org") for row in response.json()["results"]}
 
@@ -122,11 +122,11 @@ def test_a_renamed_account_owns_what_the_tags_name_under_its_new_name(synced: Cl
 
 def test_a_removed_account_keeps_nothing(synced: Cluster) -> None:
     erin = User.objects.create_user("erin")
-    token = Token.objects.create(user=erin)
+    key = new_key(erin)
     client = Client()
     client.force_login(erin)
     erin.delete()
-    assert Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/instances/").status_code == 401
+    assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/instances/").status_code == 401
     assert client.get("/").status_code == 302  # to the login page
     root = User.objects.create_superuser("root")
     owners = api_owners(root)
@@ -154,8 +154,8 @@ def test_malformed_tags_grant_nothing_and_the_others_still_count(synced: Cluster
 
 
 def api_owners(user: User) -> dict[str, dict[str, list[str]]]:
-    token, _ = Token.objects.get_or_create(user=user)
-    response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/instances/?page_size=100")
+    key = new_key(user)
+    response = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/instances/?page_size=100")
     return {row["name"].removesuffix(".example.org"): row["owners"] for row in response.json()["results"]}
 
 
@@ -177,8 +177,8 @@ def test_the_list_and_the_owner_filters_read_the_names(synced: Cluster) -> None:
             n.removesuffix(".example.org") for n in ROW.findall(client.get(f"/?{query}").content.decode())
         }
         assert on_page == expected, query
-        token, _ = Token.objects.get_or_create(user=root)
-        api = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(f"/api/instances/?{query}").json()
+        key = new_key(root)
+        api = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/instances/?{query}").json()
         assert {row["name"].removesuffix(".example.org") for row in api["results"]} == expected, query
 
 
@@ -195,8 +195,8 @@ def test_through_the_worker_an_account_made_after_the_first_sync_owns_its_instan
     expected = {i.name for i in tagged if f"fleet:user:{owner}" in i.tags}
     assert expected
     account = User.objects.create_user(owner)
-    token, _ = Token.objects.get_or_create(user=account)
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = new_key(account)
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     assert {row["name"] for row in api.get("/api/instances/?page_size=100").json()["results"]} == expected
 
     # A tag added in Ganeti, and a malformed one beside it: the next pass gives the instance, and goes on.
