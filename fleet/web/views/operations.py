@@ -44,8 +44,7 @@ def new_form_key() -> str:
 def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     """What the instance page's action panel shows: the actions the caller may take, the operation under
     way or the last one, and a fresh form key."""
-    verbs = {verb for _, verb, _ in ACTIONS.values()}
-    allowed = {verb for verb in verbs if policy.decide(request.user, verb, instance).allowed}
+    allowed = policy.actions_for(request.user, [instance]).get(instance.pk, frozenset())
     visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
     return {
         "actions": [(name, label) for name, (label, verb, _) in ACTIONS.items() if verb in allowed],
