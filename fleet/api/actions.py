@@ -27,6 +27,7 @@ from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.operations import (
     MigrateSerializer,
     OperationSerializer,
+    OwnerChangeSerializer,
     ReasonSerializer,
     RebootSerializer,
     ShutdownSerializer,
@@ -116,6 +117,25 @@ class InstanceActions:
     @action(detail=True, methods=["post"])
     def migrate(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, MigrateSerializer, operations.migrate)
+
+    @_schema(ReasonSerializer, "Lock the instance: its owners' actions are refused (lock permission)")
+    @action(detail=True, methods=["post"])
+    def lock(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReasonSerializer, operations.lock)
+
+    @_schema(ReasonSerializer, "Unlock the instance (lock permission)")
+    @action(detail=True, methods=["post"])
+    def unlock(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReasonSerializer, operations.unlock)
+
+    @_schema(OwnerChangeSerializer, "Add or remove a co-owner: a user or a group")
+    @action(detail=True, methods=["post"])
+    def owners(self, request: Request, pk: str | None = None) -> Response:
+        def change(instance: Instance, *, by: operations.Caller, change: str, **fields: Any) -> Operation:
+            perform = operations.add_owner if change == "add" else operations.remove_owner
+            return perform(instance, by=by, **fields)
+
+        return self._act(request, OwnerChangeSerializer, change)
 
     @_schema(ReasonSerializer, "Fail the instance over to its secondary node (administrators)")
     @action(detail=True, methods=["post"])

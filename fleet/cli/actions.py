@@ -121,11 +121,22 @@ def _follow(operation_id: int, timeout: float) -> None:
         raise click.ClickException(f"{operation.status}: {operation.error}")
 
 
+def _change_owner(instance: Any, *, by: Any, reason: str, add: str | None, remove: str | None) -> Any:
+    """``--add KIND:NAME`` or ``--remove KIND:NAME``, as fleet.operations' add_owner or remove_owner."""
+    from fleet import operations
+
+    if (add is None) == (remove is None):
+        raise operations.Invalid({"add": "give one of --add or --remove, as user:NAME or group:NAME"})
+    kind, _, name = (add or remove or "").partition(":")
+    perform = operations.add_owner if add else operations.remove_owner
+    return perform(instance, by=by, kind=kind, name=name, reason=reason)
+
+
 def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any], Any]) -> click.Command:
     def command(**kwargs: Any) -> None:
         from fleet import operations
 
-        _run(getattr(operations, perform_name), **kwargs)
+        _run(_change_owner if perform_name == "owners" else getattr(operations, perform_name), **kwargs)
 
     command.__doc__ = help_text
     wrapped = with_django(_acting(functools.reduce(lambda f, option: option(f), extra, command)))
@@ -155,6 +166,15 @@ COMMANDS = [
         click.option("--live/--non-live", default=True, help="Live (the default) or stop, move and start."),
     ),
     _command("failover", "failover", "Fail the instance over to its secondary node (administrators)."),
+    _command("lock", "lock", "Lock the instance: its owners' actions are refused until it is unlocked."),
+    _command("unlock", "unlock", "Unlock the instance."),
+    _command(
+        "owners",
+        "owners",
+        "Add or remove a co-owner of the instance (a user or a group; its account may come later).",
+        click.option("--add", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
+        click.option("--remove", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
+    ),
 ]
 
 

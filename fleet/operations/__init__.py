@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.core import Caller, Invalid, Refused
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
+    from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
 
 # Imported on first use: Django imports this package to find the app before its models may be loaded.
 _EXPORTS = {
@@ -25,9 +26,26 @@ _EXPORTS = {
     "reboot": "power",
     "migrate": "power",
     "failover": "power",
+    "lock": "tagging",
+    "unlock": "tagging",
+    "add_owner": "tagging",
+    "remove_owner": "tagging",
 }
 
-__all__ = ["Caller", "Invalid", "Refused", "failover", "migrate", "reboot", "shutdown", "start"]
+__all__ = [
+    "Caller",
+    "Invalid",
+    "Refused",
+    "add_owner",
+    "failover",
+    "lock",
+    "migrate",
+    "reboot",
+    "remove_owner",
+    "shutdown",
+    "start",
+    "unlock",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -84,3 +84,13 @@ class RebootSerializer(ReasonSerializer):
 
 class MigrateSerializer(ReasonSerializer):
     live = serializers.BooleanField(default=True, help_text="Live migration (false: stop, move, start).")
+
+
+class OwnerChangeSerializer(ReasonSerializer):
+    change = serializers.ChoiceField(choices=["add", "remove"], help_text="Add the owner, or remove it.")
+    kind = serializers.ChoiceField(
+        choices=["user", "group"], help_text="A Fleet user, or every member of a group."
+    )
+    name = serializers.CharField(
+        max_length=120, help_text="The user's or group's name (an account may come later)."
+    )

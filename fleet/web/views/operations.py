@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,6 +21,7 @@ from django.views import View
 
 from fleet import operations
 from fleet.access import policy
+from fleet.access.tags import Flag, flags_from_tags
 from fleet.inventory.models import Instance
 from fleet.operations.callers import caller_from_request
 from fleet.operations.filtersets import OperationFilterSet
@@ -33,7 +35,16 @@ ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str
     "reboot": ("Reboot", policy.Action.POWER, lambda form: {"kind": form.get("kind", "soft")}),
     "migrate": ("Migrate", policy.Action.MIGRATE, lambda form: {}),
     "failover": ("Fail over", policy.Action.MIGRATE, lambda form: {}),
+    "lock": ("Lock", policy.Action.LOCK, lambda form: {}),
+    "unlock": ("Unlock", policy.Action.LOCK, lambda form: {}),
+    "add_owner": ("Add owner", policy.Action.OWNERS, lambda form: _owner(form)),
+    "remove_owner": ("Remove owner", policy.Action.OWNERS, lambda form: _owner(form)),
 }
+BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock")  # in the panel's row
+
+
+def _owner(form: dict[str, str]) -> dict[str, Any]:
+    return {"kind": form.get("kind", ""), "name": form.get("name", "")}
 
 
 def new_form_key() -> str:
@@ -45,9 +56,12 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     """What the instance page's action panel shows: the actions the caller may take, the operation under
     way or the last one, and a fresh form key."""
     allowed = policy.actions_for(request.user, [instance]).get(instance.pk, frozenset())
+    locked = Flag.ADMIN_LOCK in flags_from_tags(instance.tags or [], settings.FLEET_TAG_PREFIX)
+    shown = [name for name in BUTTONS if name != ("lock" if locked else "unlock")]
     visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
     return {
-        "actions": [(name, label) for name, (label, verb, _) in ACTIONS.items() if verb in allowed],
+        "actions": [(name, ACTIONS[name][0]) for name in shown if ACTIONS[name][1] in allowed],
+        "may_change_owners": policy.Action.OWNERS in allowed,
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
     }
