@@ -16,7 +16,7 @@ from fleet.inventory.models import Cluster, Instance
 from fleet.operations.models import Operation, OperationStatus
 from fleet.sync.loop import LoopSettings
 from fleet.sync.worker import WorkerSettings
-from tests.sync.conftest import Running, register, wait_for
+from tests.sync.conftest import Running, register, unlocked, wait_for
 from tests.targets import RapiTarget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,6 +45,18 @@ def job_ops(target: RapiTarget, job_id: int) -> list[dict[str, object]]:
     return ops
 
 
+def untag(target: RapiTarget, name: str, tags: list[str]) -> None:
+    """Remove tags from an instance over RAPI, as an operator would (no Fleet involved)."""
+    verify = ssl.create_default_context(cafile=target.cert_file)
+    verify.check_hostname = False
+    httpx.delete(
+        f"{target.url}/2/instances/{name}/tags",
+        params={"tag": tags},
+        verify=verify,
+        auth=(target.username, target.password),
+    ).raise_for_status()
+
+
 def ended(operation: Operation) -> Operation:
     wait_for(lambda: not Operation.objects.get(pk=operation.pk).is_open, timeout=120)
     return Operation.objects.get(pk=operation.pk)
@@ -69,3 +81,48 @@ def test_a_reboot_on_the_real_daemon_carries_its_mark_and_closes(
     assert isinstance(trail, list)
     assert trail[0][:2] == ["gnt:user", f"conformance [fleet-operation {done.uuid} by root]"]
     assert str(trail[1][0]).startswith("gnt:library:rlib2:"), trail
+
+
+def test_co_owners_and_the_lock_are_tags_on_the_real_daemon(
+    target: RapiTarget, running_worker: Callable[[WorkerSettings], Running]
+) -> None:
+    admin = User.objects.create_superuser("root", "root@example.org", "secret-password-1")
+    cluster = register(target, timeout=30.0)
+    running_worker(SETTINGS)
+    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None, timeout=60)
+    on_cluster = Instance.objects.filter(cluster=cluster).select_related("cluster")
+    instance = (
+        on_cluster.filter(name="seed-running.example.test").first() or on_cluster.order_by("name").first()
+    )
+    assert instance is not None
+    by = operations.Caller(admin)
+    leftovers = [t for t in instance.tags if "conformance-" in t or t == "fleet:adminlock"]
+    if leftovers:  # an earlier run that stopped half-way: take its tags off first
+        untag(target, instance.name, leftovers)
+        wait_for(lambda: not set(leftovers) & set(Instance.objects.get(pk=instance.pk).tags), timeout=30)
+
+    # Reads beside the worker's writes (SQLite's shared test database locks while it writes).
+    def tags() -> list[str]:
+        return unlocked(lambda: list(Instance.objects.get(pk=instance.pk).tags))
+
+    def fresh() -> Instance:
+        return unlocked(lambda: Instance.objects.select_related("cluster").get(pk=instance.pk))
+
+    for step in (
+        lambda: operations.add_owner(fresh(), by=by, kind="user", name="conformance-a"),
+        lambda: operations.lock(fresh(), by=by),
+    ):
+        done = ended(unlocked(step))
+        assert done.status == OperationStatus.SUCCEEDED, done.error
+    wait_for(lambda: {"fleet:user:conformance-a", "fleet:adminlock"} <= set(tags()), timeout=30)
+    for step in (
+        lambda: operations.unlock(fresh(), by=by),
+        lambda: operations.add_owner(fresh(), by=by, kind="group", name="conformance-b"),
+    ):
+        assert ended(unlocked(step)).status == OperationStatus.SUCCEEDED
+    wait_for(lambda: "fleet:adminlock" not in tags() and "fleet:group:conformance-b" in tags(), timeout=30)
+    done = ended(unlocked(lambda: operations.remove_owner(fresh(), by=by, kind="user", name="conformance-a")))
+    assert done.status == OperationStatus.SUCCEEDED, done.error
+    wait_for(lambda: "fleet:user:conformance-a" not in tags(), timeout=30)
+    # The last owner stays (Fleet refuses to remove it): the test takes its tag off itself, over RAPI.
+    untag(target, instance.name, ["fleet:group:conformance-b"])
