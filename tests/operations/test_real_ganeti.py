@@ -62,16 +62,24 @@ def ended(operation: Operation) -> Operation:
     return Operation.objects.get(pk=operation.pk)
 
 
-def test_a_reboot_on_the_real_daemon_carries_its_mark_and_closes(
-    target: RapiTarget, running_worker: Callable[[WorkerSettings], Running]
-) -> None:
+@pytest.fixture
+def synced(target: RapiTarget, running_worker: Callable[[WorkerSettings], Running]) -> tuple[User, Instance]:
+    """An administrator, and a running instance of the target's cluster as a running worker synced it (the
+    real cluster's seed, which its other tests leave alone)."""
     admin = User.objects.create_superuser("root", "root@example.org", "secret-password-1")
     cluster = register(target, timeout=30.0)
     running_worker(SETTINGS)
     wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None, timeout=60)
-    instance = Instance.objects.filter(cluster=cluster, status="running").order_by("name").first()
+    running = Instance.objects.filter(cluster=cluster, status="running").select_related("cluster")
+    instance = running.filter(name="seed-running.example.test").first() or running.order_by("name").first()
     assert instance is not None
+    return admin, instance
 
+
+def test_a_reboot_on_the_real_daemon_carries_its_mark_and_closes(
+    target: RapiTarget, synced: tuple[User, Instance]
+) -> None:
+    admin, instance = synced
     done = ended(operations.reboot(instance, by=operations.Caller(admin), reason="conformance", kind="hard"))
     assert done.status == OperationStatus.SUCCEEDED, done.error
     assert done.ganeti_job_id is not None
@@ -84,17 +92,9 @@ def test_a_reboot_on_the_real_daemon_carries_its_mark_and_closes(
 
 
 def test_co_owners_and_the_lock_are_tags_on_the_real_daemon(
-    target: RapiTarget, running_worker: Callable[[WorkerSettings], Running]
+    target: RapiTarget, synced: tuple[User, Instance]
 ) -> None:
-    admin = User.objects.create_superuser("root", "root@example.org", "secret-password-1")
-    cluster = register(target, timeout=30.0)
-    running_worker(SETTINGS)
-    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None, timeout=60)
-    on_cluster = Instance.objects.filter(cluster=cluster).select_related("cluster")
-    instance = (
-        on_cluster.filter(name="seed-running.example.test").first() or on_cluster.order_by("name").first()
-    )
-    assert instance is not None
+    admin, instance = synced
     by = operations.Caller(admin)
     leftovers = [t for t in instance.tags if "conformance-" in t or t == "fleet:adminlock"]
     if leftovers:  # an earlier run that stopped half-way: take its tags off first
