@@ -33,10 +33,13 @@ from fleet.api.serializers.operations import (
     ShutdownSerializer,
 )
 from fleet.inventory.models import Instance
+from fleet.jobs.models import Job
 from fleet.operations.callers import caller_from_request
 from fleet.operations.core import NOT_FOUND
 from fleet.operations.models import Operation, Via
 
+NOT_FOUND_JOB = "No job matches the given query."
+Body = type[serializers.Serializer]  # type: ignore[type-arg]
 Perform = Callable[..., Operation]  # an action of fleet.operations: (instance, *, by, **fields)
 
 
@@ -53,7 +56,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def _schema(body: type[serializers.Serializer], summary: str) -> Callable[[Any], Any]:  # type: ignore[type-arg]
+def _schema(body: Body, summary: str) -> Callable[[Any], Any]:
     return extend_schema(
         summary=summary,
         request=body,
@@ -72,13 +75,35 @@ def _schema(body: type[serializers.Serializer], summary: str) -> Callable[[Any],
     )
 
 
+def _answer(
+    request: Request, body_class: type[serializers.Serializer], perform: Callable[..., Operation]
+) -> Response:  # type: ignore[type-arg]
+    """Check the body, call ``perform(by=caller, **fields)``; the operation (202), or why not."""
+    body = body_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        operation = perform(by=caller_from_request(request, Via.API), **body.validated_data)
+    except operations.Invalid as exc:
+        raise ValidationError(exc.errors) from None
+    except operations.Refused as refused:
+        record = OperationSerializer(refused.operation).data
+        answer = {"detail": refused.operation.error, "operation": record}
+        return Response(answer, status=HTTP_409_CONFLICT if refused.conflict else HTTP_403_FORBIDDEN)
+    return Response(OperationSerializer(operation).data, status=HTTP_202_ACCEPTED)
+
+
+def _id(key: str) -> int:
+    """A row id from the URL (its pattern allows digits only)."""
+    return int(key)
+
+
 class InstanceActions:
     """The POST actions of the instance viewset (mixed into it). Each body's fields are the keyword
     arguments of its ``fleet.operations`` function."""
 
     kwargs: dict[str, Any]
 
-    def _act(self, request: Request, body_class: type[serializers.Serializer], perform: Perform) -> Response:  # type: ignore[type-arg]
+    def _act(self, request: Request, body_class: Body, perform: Perform) -> Response:
         # Found whoever may see it: the policy, in fleet.operations, records an attempt on an instance the
         # caller may not see before answering 404, as for one that does not exist.
         instance = (
@@ -141,3 +166,20 @@ class InstanceActions:
     @action(detail=True, methods=["post"])
     def failover(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, ReasonSerializer, operations.failover)
+
+
+class JobActions:
+    """The POST action of the job viewset: cancel a job that has not ended."""
+
+    kwargs: dict[str, Any]
+
+    @_schema(ReasonSerializer, "Cancel the job (queued or waiting; the cancel permission: any)")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        # Found whoever may see it, as for instances: the attempt on a job one may not see is recorded.
+        job = Job.objects.select_related("cluster", "instance").filter(pk=_id(self.kwargs["pk"])).first()
+        if job is None:
+            raise Http404(NOT_FOUND_JOB)
+        return _answer(
+            request, ReasonSerializer, lambda by, **fields: operations.cancel_job(job, by=by, **fields)
+        )

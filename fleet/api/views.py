@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 
 from fleet.access import policy
-from fleet.api.actions import InstanceActions
+from fleet.api.actions import InstanceActions, JobActions
 from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.clusters import (
     ClusterSerializer,
@@ -113,7 +113,7 @@ class NetworkViewSet(RestrictedViewSet):
     lookup_value_regex = ID_PATTERN
 
 
-class JobViewSet(RestrictedViewSet):
+class JobViewSet(JobActions, RestrictedViewSet):
     """Ganeti jobs: those on your instances or that you asked for; all for helpdesk and admins."""
 
     queryset = (

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
+    from fleet.operations.cancel import cancel_job
     from fleet.operations.core import Caller, Invalid, Refused
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
@@ -30,6 +31,7 @@ _EXPORTS = {
     "unlock": "tagging",
     "add_owner": "tagging",
     "remove_owner": "tagging",
+    "cancel_job": "cancel",
 }
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "Invalid",
     "Refused",
     "add_owner",
+    "cancel_job",
     "failover",
     "lock",
     "migrate",

@@ -61,13 +61,16 @@ class Refused(PermissionDenied):
         super().__init__(operation.error)
 
 
-StateCheck = Callable[[Instance], str]
-"""Why the instance's state does not allow the action (as the read model has it), or ``""``."""
+Target = Instance | Job
+"""What an operation acts on: an instance, or (to cancel it) a job."""
+
+StateCheck = Callable[[Any], str]
+"""Why the target's state does not allow the action (as the read model has it), or ``""``."""
 
 
 def record(
     kind: OperationKind,
-    instance: Instance,
+    target: Target,
     *,
     by: Caller,
     action: policy.Action,
@@ -75,21 +78,20 @@ def record(
     reason: str = "",
     state: StateCheck | None = None,
 ) -> Operation:
-    """Record ``kind`` on ``instance`` as asked ``by``: the pending Operation, or the one this idempotency key
+    """Record ``kind`` on ``target`` as asked ``by``: the pending Operation, or the one this idempotency key
     already recorded. Raises :class:`Refused` (recorded) or ``Http404`` (the caller may not see it)."""
     if len(reason) > MAX_REASON:
         raise Invalid({"reason": f"at most {MAX_REASON} characters"})
     if "\x00" in reason:
         raise Invalid({"reason": "must not contain NUL characters"})
-    params = dict(params or {})
-    again = _same_request(kind, instance, by, params)
+    operation = _new(kind, target, by, dict(params or {}), reason)
+    again = _same_request(operation, by)
     if again is not None:
         return again
-    operation = _new(kind, instance, by, params, reason)
-    decision = policy.decide(by.user, action, instance)
+    decision = policy.decide(by.user, action, target)
     if not decision.allowed:
         return _refuse(operation, decision.reason, visible=decision.visible)
-    why = (state(instance) if state else "") or _conflict(instance)
+    why = (state(target) if state else "") or (_conflict(target) if isinstance(target, Instance) else "")
     if why:
         return _refuse(operation, why, conflict=True)
     try:
@@ -98,24 +100,26 @@ def record(
             _announce(operation)
     except IntegrityError:
         # Another request recorded an operation on this instance, or with this key, at the same moment.
-        again = _same_request(kind, instance, by, params)
+        again = _same_request(operation, by)
         if again is not None:
             return again
-        why = _conflict(instance) or "Another operation was recorded at the same moment; try again."
-        return _refuse(_new(kind, instance, by, params, reason), why, conflict=True)
+        why = _conflict(target) if isinstance(target, Instance) else ""
+        operation = _new(kind, target, by, dict(params or {}), reason)
+        return _refuse(
+            operation, why or "Another operation was recorded at the same moment; try again.", conflict=True
+        )
     return operation
 
 
-def _new(
-    kind: OperationKind, instance: Instance, by: Caller, params: dict[str, Any], reason: str
-) -> Operation:
+def _new(kind: OperationKind, target: Target, by: Caller, params: dict[str, Any], reason: str) -> Operation:
+    instance = target if isinstance(target, Instance) else target.instance
     return Operation(
         kind=kind,
-        cluster_id=instance.cluster_id,
-        cluster_name=instance.cluster.name,
+        cluster_id=target.cluster_id,
+        cluster_name=target.cluster.name,
         instance=instance,
-        instance_name=instance.name,
-        instance_uuid=instance.uuid or "",
+        instance_name=instance.name if instance is not None else "",
+        instance_uuid=(instance.uuid or "") if instance is not None else "",
         params=params,
         requester=by.user,
         requester_name=by.user.get_username(),
@@ -126,21 +130,15 @@ def _new(
     )
 
 
-def _same_request(
-    kind: OperationKind, instance: Instance, by: Caller, params: dict[str, Any]
-) -> Operation | None:
+def _same_request(operation: Operation, by: Caller) -> Operation | None:
     """The operation this caller already recorded under its idempotency key, if any."""
     if not by.idempotency_key:
         return None
     earlier = Operation.objects.filter(requester=by.user, idempotency_key=by.idempotency_key).first()
     if earlier is None:
         return None
-    if (earlier.kind, earlier.cluster_id, earlier.instance_name, earlier.params) != (
-        kind,
-        instance.cluster_id,
-        instance.name,
-        params,
-    ):
+    asked = (operation.kind, operation.cluster_id, operation.instance_name, operation.params)
+    if (earlier.kind, earlier.cluster_id, earlier.instance_name, earlier.params) != asked:
         raise Invalid({"idempotency_key": f"already used for another request (operation {earlier.pk})"})
     if earlier.status == OperationStatus.REFUSED:  # the same request gets the same answer
         raise Refused(earlier, conflict=earlier.conflict)
@@ -149,7 +147,7 @@ def _same_request(
 
 def _conflict(instance: Instance) -> str:
     """What is already under way on the instance, if anything: an open operation or an unfinished job."""
-    open_ = Operation.objects.open().on_instance(instance).first()
+    open_ = Operation.objects.open().on_instance(instance).exclude(kind=OperationKind.CANCEL_JOB).first()
     if open_ is not None:
         return (
             f"{instance.name} is busy: {open_.get_kind_display().lower()} by {open_.requester_name} "

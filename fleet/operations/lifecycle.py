@@ -47,7 +47,7 @@ class Attempt:
     """A claimed operation and the call that submits it."""
 
     operation_id: int
-    call: Call[int]
+    call: Call[Any]
     attempted_at: dt.datetime
 
 
@@ -97,6 +97,15 @@ def submitted(operation_id: int, job_id: int, now: dt.datetime) -> Job | None:
         _tie(operation, job, now)
         operation.save()
     return job
+
+
+def answered(operation_id: int, ok: bool, message: str, now: dt.datetime) -> None:
+    """Ganeti answered an action that makes no job (a cancel) at once: the operation ends with it."""
+    with transaction.atomic():
+        operation = Operation.objects.select_for_update().get(pk=operation_id)
+        if operation.status == OperationStatus.PENDING:
+            status = OperationStatus.SUCCEEDED if ok else OperationStatus.FAILED
+            _end(operation, status, "" if ok else message, now)
 
 
 def not_submitted(operation_id: int, why: str, now: dt.datetime) -> None:

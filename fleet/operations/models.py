@@ -128,7 +128,9 @@ class Operation(models.Model):
             # One open operation per instance at a time: a second conflicting one is refused.
             models.UniqueConstraint(
                 fields=["cluster", "instance_name"],
-                condition=models.Q(status__in=sorted(OPEN_STATUSES)) & ~models.Q(instance_name=""),
+                condition=models.Q(status__in=sorted(OPEN_STATUSES))
+                & ~models.Q(instance_name="")
+                & ~models.Q(kind=OperationKind.CANCEL_JOB),  # a cancel is how to stop what is under way
                 name="operation_one_open_per_instance",
             ),
         ]

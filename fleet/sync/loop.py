@@ -40,6 +40,7 @@ from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL, follower, health, que
 from fleet.sync.database import Database
 from fleet.sync.fetch import Fetched
 from fleet.sync.messages import (
+    Answered,
     JobEnded,
     JobGone,
     JobsRead,
@@ -275,10 +276,10 @@ class ClusterLoop:
             await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
             if self.reads.cursor is not None:
                 self.reads.cursor.unfinished.discard(message.job_id)
-        elif isinstance(message, SubmitDue | Submitted | SubmitFailed):
+        elif isinstance(message, SubmitDue | Submitted | SubmitFailed | Answered):
             await self._handle_submit(message)
 
-    async def _handle_submit(self, message: SubmitDue | Submitted | SubmitFailed) -> None:
+    async def _handle_submit(self, message: SubmitDue | Submitted | SubmitFailed | Answered) -> None:
         """An operation claimed (its call then sent beside the loop), or the submit's answer written."""
         operation_id = message.operation_id
         sending = False
@@ -291,6 +292,13 @@ class ClusterLoop:
                 if self.reads.cursor is not None:
                     self.reads.cursor.unfinished.add(message.job_id)
                 self.follow(message.job_id)
+            elif isinstance(message, Answered):
+                await self.db.urgent(
+                    operations.answered, operation_id, message.ok, message.message, self.now()
+                )
+                log.info(
+                    "%s: operation %d answered: %s", self.name, operation_id, message.message or message.ok
+                )
             elif message.certain:
                 why = health.describe(message.error)
                 await self.db.urgent(operations.not_submitted, operation_id, why, self.now())

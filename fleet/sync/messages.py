@@ -17,6 +17,7 @@ from fleet.sync.fetch import Fetched, FetchedJobs
 from fleet.sync.snapshot import Snapshot
 
 __all__ = [
+    "Answered",
     "JobEnded",
     "JobGone",
     "JobsRead",
@@ -109,6 +110,15 @@ class Submitted:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """Ganeti answered a claimed operation that makes no job (a cancel) with its outcome."""
+
+    operation_id: int
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
 class SubmitFailed:
     """A claimed operation's submit failed: ``certain`` when Ganeti surely made no job of it (it answered
     with an error, or nothing was sent); otherwise its job may exist, and the queue's polls look for it."""
@@ -129,4 +139,5 @@ Message = (
     | SubmitDue
     | Submitted
     | SubmitFailed
+    | Answered
 )

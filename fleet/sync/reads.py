@@ -18,12 +18,14 @@ from dataclasses import replace
 from fleet.operations.lifecycle import Attempt
 from fleet.rapi import RapiError, errors
 from fleet.rapi.errors import JobNotFound
+from fleet.rapi.models import CancelResult
 from fleet.sync import health, queue, snapshot
 from fleet.sync.clients import Clients
 from fleet.sync.connect import Connection
 from fleet.sync.database import Database
 from fleet.sync.fetch import FETCH_ALL_ABOVE, Fetched, fetch_full, fetch_instances, fetch_jobs, fetch_partial
 from fleet.sync.messages import (
+    Answered,
     JobEnded,
     JobGone,
     JobsRead,
@@ -171,14 +173,18 @@ class Reads:
         except Exception as exc:
             return ReadFailed(", ".join(sorted(names)), exc)
 
-    async def submit(self, attempt: Attempt) -> Submitted | SubmitFailed:
-        """Send a claimed operation's call: the job id Ganeti gave, or why there is none (or may be none)."""
+    async def submit(self, attempt: Attempt) -> Submitted | Answered | SubmitFailed:
+        """Send a claimed operation's call: the job id Ganeti gave (for a cancel, its answer), or why there is
+        none (or may be none)."""
         client = self.clients.current
         if client is None:
             return SubmitFailed(attempt.operation_id, Offline("the cluster is not connected"), certain=True)
         try:
             with self.clients.using(client):
-                return Submitted(attempt.operation_id, await client.call(attempt.call))
+                answer = await client.call(attempt.call)
+            if isinstance(answer, CancelResult):
+                return Answered(attempt.operation_id, answer.ok, answer.message)
+            return Submitted(attempt.operation_id, answer)
         except Exception as exc:
             return SubmitFailed(attempt.operation_id, exc, certain=_surely_not_submitted(exc))
 

@@ -4,19 +4,15 @@ with the reason, on the server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from django.contrib.auth.models import User
 
 from fleet import operations
 from fleet.access import policy
-from fleet.inventory.models import Cluster, Instance
+from fleet.inventory.models import Instance
 from fleet.operations.models import Operation, OperationStatus
-from fleet.sync.worker import WorkerSettings
-from tests.conftest import Simulated
-from tests.operations.test_worker_flow import FAST
-from tests.sync.conftest import Running, register, wait_for
+from tests.operations.conftest import Owned
+from tests.sync.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,27 +28,8 @@ def fresh(instance: Instance) -> Instance:
     return Instance.objects.select_related("cluster").get(pk=instance.pk)
 
 
-@pytest.fixture
-def owned(
-    fresh_simulator: Callable[..., Simulated], running_worker: Callable[[WorkerSettings], Running]
-) -> tuple[Instance, User]:
-    """A synced running instance and the account its user tag names (made after the sync)."""
-    cluster = register(fresh_simulator(time_scale=0.05).targets[0])
-    running_worker(FAST)
-    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None)
-    instance = (
-        Instance.objects.filter(cluster=cluster, status="running", owners__kind="user")
-        .select_related("cluster")
-        .order_by("name")
-        .first()
-    )
-    assert instance is not None
-    owner = User.objects.create_user(instance.owners.get(kind="user").name, password="secret-password-1")
-    return instance, owner
-
-
-def test_an_owner_adds_a_co_owner_who_then_sees_the_vm(owned: tuple[Instance, User]) -> None:
-    instance, owner = owned
+def test_an_owner_adds_a_co_owner_who_then_sees_the_vm(owned: Owned) -> None:
+    instance, owner = owned.instance, owned.owner
     carol = User.objects.create_user("carol", password="secret-password-1")
     assert not policy.decide(carol, policy.Action.VIEW, instance).allowed
     ended(operations.add_owner(instance, by=operations.Caller(owner), kind="user", name="carol"))
@@ -69,8 +46,8 @@ def test_an_owner_adds_a_co_owner_who_then_sees_the_vm(owned: tuple[Instance, Us
         operations.remove_owner(fresh(instance), by=operations.Caller(carol), kind="user", name="carol")
 
 
-def test_a_locked_vm_refuses_its_owner_with_the_reason(owned: tuple[Instance, User]) -> None:
-    instance, owner = owned
+def test_a_locked_vm_refuses_its_owner_with_the_reason(owned: Owned) -> None:
+    instance, owner = owned.instance, owned.owner
     admin = User.objects.create_superuser("root", "root@example.org", "secret-password-1")
     with pytest.raises(operations.Refused):
         operations.lock(instance, by=operations.Caller(owner))  # owners may not lock

@@ -17,13 +17,13 @@ from fleet.operations.models import Operation, OperationStatus
 from fleet.sync.loop import LoopSettings
 from fleet.sync.worker import WorkerSettings
 from tests.conftest import Simulated
+from tests.operations.conftest import FAST
 from tests.sync.conftest import Running, register, set_faults, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Simulators = Callable[..., Simulated]
 Workers = Callable[[WorkerSettings], Running]
-FAST = WorkerSettings(loop=LoopSettings(interval=600.0, job_poll=0.2, submit_grace=1.0), job_scan=0.2)
 
 
 def synced(sim: Simulated, start_worker: Workers) -> tuple[Cluster, Instance]:

@@ -1,14 +1,22 @@
-"""Ganeti jobs across clusters, and one job's opcodes and log."""
+"""Ganeti jobs across clusters, and one job's opcodes and log, with a button to cancel it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.paginator import Page
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
+from fleet import operations
+from fleet.access import policy
 from fleet.jobs.filtersets import JobFilterSet
 from fleet.jobs.models import Job, JobStatus
+from fleet.operations.callers import caller_from_request
+from fleet.operations.models import Via
 from fleet.web.views.base import DetailPage, ListPage
+from fleet.web.views.operations import new_form_key
 
 
 class JobList(ListPage):
@@ -53,4 +61,34 @@ class JobDetail(DetailPage):
     def extra_context(self, obj: Any) -> dict[str, Any]:
         statuses = list(obj.op_statuses or [])
         opcodes = [(op, statuses[i] if i < len(statuses) else "") for i, op in enumerate(obj.op_ids or [])]
-        return {"opcodes": opcodes}
+        may_cancel = (
+            not obj.is_final and policy.decide(self.request.user, policy.Action.CANCEL_JOB, obj).allowed
+        )
+        return {"opcodes": opcodes, "may_cancel": may_cancel, "form_key": new_form_key()}
+
+    def post(self, request: HttpRequest, cluster: str, job_id: int) -> HttpResponse:
+        """Cancel the job (the page's button), through fleet.operations."""
+        # Found whoever may see it: the attempt on a job the caller may not see is recorded, then a 404.
+        job = (
+            Job.objects.select_related("cluster", "instance")
+            .filter(cluster__name=cluster, job_id=job_id)
+            .first()
+        )
+        if job is None:
+            raise Http404("No job matches the given query.")
+        try:
+            caller = caller_from_request(request, Via.WEB, request.POST.get("form_key", ""))
+            operations.cancel_job(job, by=caller, reason=request.POST.get("reason", ""))
+        except operations.Invalid as exc:
+            return self.respond(
+                request, self.get_object(cluster=cluster, job_id=job_id), 400, action_errors=exc.errors
+            )
+        except operations.Refused as refused:
+            status = 409 if refused.conflict else 403
+            errors = {"": refused.operation.error}
+            return self.respond(
+                request, self.get_object(cluster=cluster, job_id=job_id), status, action_errors=errors
+            )
+        back = redirect(reverse("job-detail", args=[cluster, job_id]))
+        back.status_code = 303
+        return back
