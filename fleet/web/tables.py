@@ -1,39 +1,36 @@
-"""The rows of the instance list, rendered in Python.
+"""The rows of the instance list, rendered in Python with ``format_html``.
 
 A page shows up to 100 rows; the template's loops per row, per NIC and per owner, with a queryset per
-relation and a URL reversed per link, made rendering the bulk of the page's time. Here a row is one string
-template over plain values (the list's ``values()`` rows, the page's NICs and owners), every value passed
-through :func:`html.escape`, which is what Django's autoescape and ``format_html`` apply to text, so the
-HTML is the same as the template wrote.
+relation and a URL reversed per link, made rendering the bulk of the page's time. Here a row is one
+``format_html`` over plain values (the list's ``values()`` rows, the page's NICs and owners): every value is
+escaped on the way in unless it is already safe HTML, so nothing from a cluster or a user can become markup.
+The pieces rows share (a cluster's cell, a node, a network or an owner link) are built once per process.
+
+The last cell (``options``) is the row's narrow column of per-row links; the list's layout keeps room for it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from html import escape
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from django.urls import reverse
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
 from fleet.inventory.models import InstanceStatus
+from fleet.web.names import to_url
 from fleet.web.templatetags.fleet import mib, mib_list, status_class
 
-_ROW = """<tr>
-  <td><a href="{url}">{name}</a></td>
-  <td><a href="?cluster={cluster_query}">{cluster}</a></td>
-  <td>{node}</td>
-  <td class="num">{memory}</td>
-  <td class="num">{disks}</td>
-  <td class="num">{vcpus}</td>
-  <td><span class="badge {status_class}">{status}</span>{badges}</td>
-  <td>{networks}</td>
-  <td>{owners}</td>
-  <td><a href="{url}">Details</a></td>
-</tr>"""
+_ROW = (
+    "<tr>\n  <td>{name}</td>\n  {cluster}\n  <td>{node}</td>\n"
+    '  <td class="num">{memory}</td>\n  <td class="num">{disks}</td>\n  <td class="num">{vcpus}</td>\n'
+    "  <td>{status}{badges}</td>\n  <td>{networks}</td>\n  <td>{owners}</td>\n"
+    '  <td class="options">{options}</td>\n</tr>'
+)
 
 _STATUS_LABELS = {value: str(label) for value, label in InstanceStatus.choices}
 
@@ -54,61 +51,92 @@ class Owner(NamedTuple):
 
 
 def instance_row(
-    row: dict[str, Any], url: str, nics: list[NicText], owners: list[Owner], badges: list[Any]
+    row: dict[str, Any],
+    url: str | None,
+    nics: list[NicText],
+    owners: list[Owner],
+    badges: list[Any],
+    options: SafeString | None = None,
 ) -> SafeString:
-    """One row of the instance list: ``row`` from the list's queryset, ``url`` its detail page."""
-    cluster = row["cluster_name"]
-    status = row["status"]
-    return mark_safe(  # every value below is escaped
-        _ROW.format(
-            url=escape(url),
-            name=escape(row["name"]),
-            cluster_query=_query_text(cluster),
-            cluster=_text(cluster),
-            node=_text(row["node_name"] or ""),
-            memory=_text(mib(row["memory"])),
-            disks=escape(mib_list(row["disk_sizes"])),
-            vcpus=_text(str(row["vcpus"])),
-            status_class=_text(status_class(status)),
-            status=_text(_STATUS_LABELS.get(status, status)),
-            badges="".join(f'<span class="badge {_text(b.kind)}">{_text(b.label)}</span>' for b in badges),
-            networks=networks(nics),
-            owners=owners_html(owners),
-        )
+    """One row of the instance list: ``row`` from the list's queryset, ``url`` its detail page (``None``
+    when it has none), ``options`` the last cell (a link to the page by default)."""
+    return format_html(
+        _ROW,
+        name=_link(url, row["name"]),
+        cluster=_cluster_cell(row["cluster_name"]),
+        node=_text(row["node_name"] or ""),
+        memory=_text(mib(row["memory"])),
+        disks=mib_list(row["disk_sizes"]),
+        vcpus=row["vcpus"],
+        status=_status(row["status"]),
+        badges=_badges(tuple(badges)),
+        networks=networks(nics),
+        owners=owners_html(tuple(owners)),
+        options=_details(url) if options is None else options,
     )
 
 
-# Rows share most of their values (clusters, nodes, sizes, networks, owners): each is escaped and quoted once.
+def join(separator: str, pieces: Iterable[SafeString | str]) -> SafeString:
+    """``pieces`` joined by ``separator`` (HTML), each escaped unless it is safe HTML already: what the
+    ``join`` template filter does, without ``format_html_join``'s second pass over pieces already built."""
+    return mark_safe(separator.join(map(conditional_escape, pieces)))  # every piece is escaped or safe
+
+
+# Rows share most of their values (clusters, nodes, sizes, badges, owners): each piece is built once.
 _SHARED = 4096
 
 
 @functools.lru_cache(maxsize=_SHARED)
-def _text(value: str) -> str:
-    """``value`` escaped for HTML."""
+def _text(value: str) -> SafeString:
     return escape(value)
 
 
+def _link(url: str | None, text: str) -> SafeString:
+    """``text`` linking to ``url``, or ``text`` alone when there is no URL; escaped HTML."""
+    if url is None:
+        return escape(text)
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+def _details(url: str | None) -> SafeString:
+    return _link(url, "Details") if url is not None else SafeString("")
+
+
 @functools.lru_cache(maxsize=_SHARED)
-def _query_text(value: str) -> str:
-    """``value`` as a query string value (:func:`_query_value`), escaped for an HTML attribute."""
-    return escape(_query_value(value))
+def _cluster_cell(cluster: str) -> SafeString:
+    return format_html('<td><a href="?cluster={}">{}</a></td>', _query_value(cluster), cluster)
+
+
+@functools.lru_cache(maxsize=64)
+def _status(status: str) -> SafeString:
+    return format_html(
+        '<span class="badge {}">{}</span>', status_class(status), _STATUS_LABELS.get(status, status)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _badges(badges: tuple[Any, ...]) -> SafeString:
+    return format_html_join("", '<span class="badge {}">{}</span>', ((b.kind, b.label) for b in badges))
 
 
 _SLOT = "@@slot@@"  # left as it is by reverse()'s quoting, and in no route
 
 
-def detail_url_maker() -> Callable[[str, str], str]:
+def detail_url_maker() -> Callable[[str, str], str | None]:
     """``reverse("instance-detail", args=[cluster, name])`` for many rows: the route is resolved once, then
-    each row's names are quoted into it as ``reverse()`` quotes them."""
+    each row's names are quoted into it as ``reverse()`` quotes them; ``None`` for an empty name, which no
+    route holds."""
     prefix, middle, suffix = reverse("instance-detail", args=[_SLOT, _SLOT]).split(_SLOT)
     safe = RFC3986_SUBDELIMS + "/~:@"
 
     @functools.lru_cache(maxsize=_SHARED)
     def cluster_part(cluster: str) -> str:
-        return f"{prefix}{quote(cluster, safe=safe)}{middle}"
+        return f"{prefix}{quote(to_url(cluster), safe=safe)}{middle}"
 
-    def url(cluster: str, name: str) -> str:
-        return f"{cluster_part(cluster)}{quote(name, safe=safe)}{suffix}"
+    def url(cluster: str, name: str) -> str | None:
+        if not cluster or not name:
+            return None
+        return f"{cluster_part(cluster)}{quote(to_url(name), safe=safe)}{suffix}"
 
     return url
 
@@ -118,36 +146,43 @@ def _query_value(value: str) -> str:
     return quote(value, safe="/")
 
 
-def networks(nics: list[NicText]) -> str:
+def networks(nics: list[NicText]) -> SafeString:
     """Each NIC on a line: ``ip@network`` linking to the network's instances, else ``ip@link``, else
     ``link``; escaped HTML."""
-    lines = []
+    lines: list[SafeString | str] = []
     for nic in nics:
         if nic.network_name:
-            name, ip = nic.network_name, f"{nic.ip}@" if nic.ip else ""
-            lines.append(f'<a href="?network={_query_text(name)}">{escape(ip)}{_text(name)}</a>')
+            ip = f"{nic.ip}@" if nic.ip else ""
+            href = _network_query(nic.network_name)
+            lines.append(format_html('<a href="?network={}">{}{}</a>', href, ip, nic.network_name))
         elif nic.ip:
-            lines.append(escape(f"{nic.ip}@{nic.link}" if nic.link else nic.ip))
+            lines.append(f"{nic.ip}@{nic.link}" if nic.link else nic.ip)
         else:
-            lines.append(escape(nic.link))
-    return "<br>".join(lines)
+            lines.append(nic.link)
+    return join("<br>", lines)
 
 
-def owners_html(owners: list[Owner]) -> str:
+@functools.lru_cache(maxsize=_SHARED)
+def _network_query(network: str) -> str:
+    return _query_value(network)
+
+
+@functools.lru_cache(maxsize=_SHARED)
+def owners_html(owners: tuple[Owner, ...]) -> SafeString:
     """The owning users, then the owning groups, each linking to the instances it owns; escaped HTML."""
-    links = []
-    for owner in owners:
-        css = ' class="group"' if owner.is_group else ""
-        links.append(f'<a href="?owner={_query_text(owner.name)}"{css}>{_text(owner.name)}</a> ')
-    return "".join(links)
+    return format_html_join(
+        "",
+        '<a href="?owner={}"{}>{}</a> ',
+        ((_query_value(o.name), SafeString(' class="group"') if o.is_group else "", o.name) for o in owners),
+    )
 
 
 def options_html(choices: list[tuple[str, str]], chosen: list[str] | None) -> SafeString:
     """The ``<option>`` elements of a select over (value, label) ``choices``, the ``chosen`` values selected:
     built here, as the rows are, rather than in a template loop over the fleet's clusters; escaped HTML."""
     picked = set(chosen or ())
-    options = (
-        (escape(value), " selected" if value in picked else "", escape(label)) for value, label in choices
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, SafeString(" selected") if value in picked else "", label) for value, label in choices),
     )
-    html = "".join(f'<option value="{v}"{s}>{label}</option>' for v, s, label in options)
-    return mark_safe(html)  # every value is escaped

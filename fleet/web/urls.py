@@ -1,4 +1,5 @@
-"""The pages' URLs. Cluster, node and instance names are Ganeti's (host names), so they sit in the path."""
+"""The pages' URLs. Cluster, node and instance names are Ganeti's (host names), so they sit in the path
+(``fleet.web.names``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
+from fleet.web.names import NameConverter
 from fleet.web.views import account, clusters, instances, jobs, nodes, operations
 
 
@@ -22,6 +24,7 @@ class JobIdConverter:
 
 
 register_converter(JobIdConverter, "jobid")
+register_converter(NameConverter, "name")
 
 urlpatterns = [
     path("", instances.InstanceList.as_view(), name="instance-list"),
@@ -29,16 +32,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", account.ApiTokens.as_view(), name="api-tokens"),
     path("account/token/", RedirectView.as_view(pattern_name="api-tokens", permanent=True)),
-    path("instances/<str:cluster>/<str:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
+    path("instances/<name:cluster>/<name:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
     path(
-        "instances/<str:cluster>/<str:name>/operation/",
+        "instances/<name:cluster>/<name:name>/operation/",
         operations.InstanceOperation.as_view(),
         name="instance-operation",
     ),
     path("audit/", operations.AuditLog.as_view(), name="audit-log"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),
-    path("clusters/<str:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
+    path("clusters/<name:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
     path("nodes/", nodes.NodeList.as_view(), name="node-list"),
     path("jobs/", jobs.JobList.as_view(), name="job-list"),
-    path("jobs/<str:cluster>/<jobid:job_id>/", jobs.JobDetail.as_view(), name="job-detail"),
+    path("jobs/<name:cluster>/<jobid:job_id>/", jobs.JobDetail.as_view(), name="job-detail"),
 ]
