@@ -65,10 +65,14 @@ def test_cluster_list_and_detail(login) -> None:
     html = body(login("root"), "/clusters/")
     assert len(CLUSTER_LINK.findall(html)) == 3
     detail = body(login("root"), "/clusters/alpha.example.org/")
-    for text in ["3.0.2", "kvm", "drbd, plain", "vcpu-ratio", "Main &lt;b&gt;cluster&lt;/b&gt;", "public_500",
+    for text in ["3.0.2", "kvm", "drbd, plain", "Main &lt;b&gt;cluster&lt;/b&gt;", "public_500",
                  "83.212.168.0/24", "default"]:  # fmt: skip
         assert text in detail, text
     assert "Main <b>cluster</b>" not in detail
+    # The instance policy as a table, not a Python dict.
+    assert '<tr><th scope="row">Memory</th><td class="num">128 MB</td></tr>' in detail
+    assert "<dt>vCPUs per physical CPU</dt><dd>4.0</dd>" in detail
+    assert "{&#x27;" not in detail and "vcpu-ratio" not in detail
 
 
 def test_users_see_clusters_of_their_instances_without_infrastructure(login) -> None:

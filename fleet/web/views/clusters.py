@@ -9,6 +9,7 @@ from django.db.models import Count
 from fleet.access import policy
 from fleet.inventory.filtersets import ClusterFilterSet
 from fleet.inventory.models import Cluster, Network, NodeGroup
+from fleet.web import ipolicy
 from fleet.web.views.base import DetailPage, ListPage
 
 CLUSTER_FIELDS = (
@@ -54,4 +55,5 @@ class ClusterDetail(DetailPage):
             "groups": groups.defer("raw").annotate(nodes_synced=Count("nodes")).order_by("name"),
             "networks": networks.defer("raw").prefetch_related("connections__group").order_by("name"),
             "instance_count": policy.restrict(obj.instances.all(), user, policy.Action.VIEW).count(),
+            "ipolicy": ipolicy.layout(obj.ipolicy),
         }
