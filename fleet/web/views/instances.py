@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.paginator import Page
 from django.db.models import Aggregate, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONArray
@@ -157,10 +159,14 @@ class InstanceDetail(DetailPage):
         return {"cluster__name": kwargs["cluster"], "name": kwargs["name"]}
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
-        jobs = policy.restrict(Job.objects.on_instance(obj), self.request.user, policy.Action.VIEW)
+        user = self.request.user
+        jobs = policy.restrict(Job.objects.on_instance(obj), user, policy.Action.VIEW)
+        named = owners((owner.kind, owner.name) for owner in obj.owners.all())
         return {
             "badges": badges(obj.tags),
-            "owners": owners((owner.kind, owner.name) for owner in obj.owners.all()),
+            "owners": owner_accounts(named)
+            if policy.role_of(user) is policy.Role.ADMIN
+            else [OwnerAccount(o.name, o.is_group) for o in named],
             "jobs": jobs.select_related("cluster")[:20],
             **operation_views.action_panel(self.request, obj),
         }
@@ -179,3 +185,31 @@ class InstanceDetail(DetailPage):
             return back
         visible = self.get_object(cluster=cluster, name=name)
         return self.respond(request, visible, status, action_errors=errors)
+
+
+@dataclass(frozen=True)
+class OwnerAccount:
+    """An owner on the instance page; admins also see whether an account or a group of that name exists
+    (``None``: not looked up) and the account's e-mail."""
+
+    name: str
+    is_group: bool
+    exists: bool | None = None
+    email: str = ""
+
+
+def owner_accounts(named: list[tables.Owner]) -> list[OwnerAccount]:
+    """``named`` with their accounts and groups (two queries): for admins only, since e-mail addresses are
+    not for other users' eyes."""
+    users = {o.name for o in named if not o.is_group}
+    groups = {o.name for o in named if o.is_group}
+    model = get_user_model()
+    accounts = model._default_manager.filter(**{f"{model.USERNAME_FIELD}__in": users})
+    emails = dict(accounts.values_list(model.USERNAME_FIELD, "email")) if users else {}
+    found = set(Group.objects.filter(name__in=groups).values_list("name", flat=True)) if groups else set()
+    return [
+        OwnerAccount(o.name, True, o.name in found)
+        if o.is_group
+        else OwnerAccount(o.name, False, o.name in emails, emails.get(o.name) or "")
+        for o in named
+    ]
