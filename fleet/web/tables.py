@@ -25,12 +25,20 @@ from fleet.inventory.models import InstanceStatus
 from fleet.web.names import to_url
 from fleet.web.templatetags.fleet import mib, mib_list, status_class
 
-_ROW = (
-    "<tr>\n  <td>{name}</td>\n  {cluster}\n  <td>{node}</td>\n"
+_CELLS = (
+    "  {cluster}\n  <td>{node}</td>\n"
     '  <td class="num">{memory}</td>\n  <td class="num">{disks}</td>\n  <td class="num">{vcpus}</td>\n'
     "  <td>{status}{badges}</td>\n  <td>{networks}</td>\n  <td>{owners}</td>\n"
-    '  <td class="options">{options}</td>\n</tr>'
 )
+_NAME = {True: '<tr>\n  <td><a href="{url}">{name}</a></td>\n', False: "<tr>\n  <td>{name}</td>\n"}
+_OPTIONS = {
+    True: '  <td class="options"><a href="{url}">Details</a></td>\n</tr>',
+    False: '  <td class="options">{options}</td>\n</tr>',
+}
+# One format string per case (a detail page or not, the default options or given ones): one format_html a row.
+_ROWS = {
+    (linked, details): _NAME[linked] + _CELLS + _OPTIONS[details] for linked in _NAME for details in _OPTIONS
+}
 
 _STATUS_LABELS = {value: str(label) for value, label in InstanceStatus.choices}
 
@@ -60,19 +68,21 @@ def instance_row(
 ) -> SafeString:
     """One row of the instance list: ``row`` from the list's queryset, ``url`` its detail page (``None``
     when it has none), ``options`` the last cell (a link to the page by default)."""
+    linked = url is not None
     return format_html(
-        _ROW,
-        name=_link(url, row["name"]),
+        _ROWS[linked, linked and options is None],
+        url=url or "",
+        name=row["name"],
         cluster=_cluster_cell(row["cluster_name"]),
         node=_text(row["node_name"] or ""),
         memory=_text(mib(row["memory"])),
-        disks=mib_list(row["disk_sizes"]),
-        vcpus=row["vcpus"],
+        disks=_disks(row["disk_sizes"]),
+        vcpus=_text(str(row["vcpus"])),
         status=_status(row["status"]),
         badges=_badges(tuple(badges)),
         networks=networks(nics),
         owners=owners_html(tuple(owners)),
-        options=_details(url) if options is None else options,
+        options=options or "",
     )
 
 
@@ -91,15 +101,17 @@ def _text(value: str) -> SafeString:
     return escape(value)
 
 
-def _link(url: str | None, text: str) -> SafeString:
-    """``text`` linking to ``url``, or ``text`` alone when there is no URL; escaped HTML."""
-    if url is None:
-        return escape(text)
-    return format_html('<a href="{}">{}</a>', url, text)
+def _disks(sizes: Any) -> SafeString:
+    """The disks' sizes (:func:`mib_list`), escaped; most instances share their disk layout."""
+    try:
+        return _disk_text(tuple(sizes))
+    except TypeError:  # not a list of numbers: whatever mib_list makes of it
+        return escape(mib_list(sizes))
 
 
-def _details(url: str | None) -> SafeString:
-    return _link(url, "Details") if url is not None else SafeString("")
+@functools.lru_cache(maxsize=_SHARED)
+def _disk_text(sizes: tuple[Any, ...]) -> SafeString:
+    return escape(mib_list(list(sizes)))
 
 
 @functools.lru_cache(maxsize=_SHARED)
@@ -152,9 +164,9 @@ def networks(nics: list[NicText]) -> SafeString:
     lines: list[SafeString | str] = []
     for nic in nics:
         if nic.network_name:
-            ip = f"{nic.ip}@" if nic.ip else ""
-            href = _network_query(nic.network_name)
-            lines.append(format_html('<a href="?network={}">{}{}</a>', href, ip, nic.network_name))
+            # safe + safe stays safe; were a piece plain text, the line would be, and join() escapes it
+            start, end = _network_link(nic.network_name)
+            lines.append(start + escape(f"{nic.ip}@") + end if nic.ip else start + end)
         elif nic.ip:
             lines.append(f"{nic.ip}@{nic.link}" if nic.link else nic.ip)
         else:
@@ -163,8 +175,9 @@ def networks(nics: list[NicText]) -> SafeString:
 
 
 @functools.lru_cache(maxsize=_SHARED)
-def _network_query(network: str) -> str:
-    return _query_value(network)
+def _network_link(network: str) -> tuple[SafeString, SafeString]:
+    """A network's link to its instances, in two parts around where a NIC's ``ip@`` goes."""
+    return format_html('<a href="?network={}">', _query_value(network)), format_html("{}</a>", network)
 
 
 @functools.lru_cache(maxsize=_SHARED)
