@@ -130,3 +130,16 @@ def test_admins_see_the_owners_e_mail_and_which_names_have_no_account(shared: In
         "nobody-yet (group) (no such group yet) team (group) "
     )
     assert '<a href="mailto:alice.private@example.org">' in owners[1]
+
+
+@pytest.mark.parametrize("name", ["odd/name.example.org", "per%2Fcent%.example.org", "a%25b/c"])
+def test_a_name_no_host_name_holds_still_links_to_its_pages(root: User, name: str) -> None:
+    cluster = factories.cluster(f"{name}.cluster")
+    factories.instance(cluster, name)
+    listed = page(root, "/")
+    links = re.findall(r'<td><a href="(/instances/[^"]+)">', listed)
+    assert len(links) == 1
+    detail = page(root, links[0])
+    assert f"<h1>{name} " in detail
+    cluster_link = re.search(r'<a href="(/clusters/[^"]+)">', detail)
+    assert cluster_link and f"<h1>{name}.cluster</h1>" in page(root, cluster_link[1])
