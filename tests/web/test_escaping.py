@@ -1,4 +1,5 @@
-"""Whatever a cluster or a user wrote is shown as text, never as markup, on every page and htmx partial.
+"""Whatever a cluster or a user wrote is shown as text, never as markup, on every page and htmx partial
+(instances, clusters, nodes, jobs, the audit log, an operation's live panel).
 
 Three payloads (a ``<script>``, an attribute breaking out into an ``<img onerror>``, a client-side template
 expression) go into every field the pages show that comes from Ganeti or from a user, each marked with the
@@ -28,6 +29,7 @@ from fleet.inventory.models import (
 )
 from fleet.jobs.models import Job, JobStatus, JobTarget
 from fleet.jobs.targets import TargetKind
+from fleet.operations.models import Operation, OperationKind, OperationStatus
 from tests.inventory import factories
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,8 @@ JOB_DETAIL_FIELDS = [
     "opcode",
     "log",
 ]
+AUDIT_FIELDS = ["instance", "cluster", "requester", "op-reason", "op-error"]
+PANEL_FIELDS = ["requester", "op-error", "log"]  # the instance page's last operation
 BANNER_FIELDS = ["cluster", "last-error"]  # the banner on every page (the cluster is unreachable)
 
 
@@ -146,6 +150,20 @@ def build(kind: str) -> dict[str, object]:
         error_message=mark(kind, "error-message"),
     )
     JobTarget.objects.create(job=job, cluster=cluster, kind=TargetKind.NODE, name=mark(kind, "target"))
+    Operation.objects.create(
+        kind=OperationKind.REBOOT,
+        status=OperationStatus.FAILED,
+        cluster=cluster,
+        cluster_name=cluster.name,
+        instance=instance,
+        instance_name=instance.name,
+        requester=requester,
+        requester_name=requester.username,
+        reason=mark(kind, "op-reason"),
+        error=mark(kind, "op-error"),
+        job=job,
+        ganeti_job_id=job.job_id,
+    )
     return {"cluster": cluster.name, "instance": instance.name, "job": job.job_id}
 
 
@@ -192,14 +210,16 @@ def test_every_page_and_partial_shows_what_clusters_and_users_wrote_as_text(
     ip = ["nic-ip"] if IP_HOLDS_TEXT else []
     pages = {
         reverse("instance-list"): [*LIST_FIELDS, *ip],
-        reverse("instance-detail", args=[cluster, instance]): [*DETAIL_FIELDS, *ip],
+        reverse("instance-detail", args=[cluster, instance]): [*DETAIL_FIELDS, *PANEL_FIELDS, *ip],
         reverse("cluster-list"): CLUSTER_FIELDS[:4],
         reverse("cluster-detail", args=[cluster]): CLUSTER_DETAIL_FIELDS,
         reverse("node-list"): NODE_FIELDS,
         reverse("job-list"): JOB_FIELDS,
         reverse("job-detail", args=[cluster, names["job"]]): JOB_DETAIL_FIELDS,
+        reverse("audit-log"): AUDIT_FIELDS,
     }
-    partials = [reverse(name) for name in ("instance-list", "cluster-list", "node-list", "job-list")]
+    lists = ("instance-list", "cluster-list", "node-list", "job-list", "audit-log")
+    partials = [reverse(name) for name in lists]
     for url, fields in pages.items():
         response = root_client.get(url)
         assert response.status_code == 200, url
@@ -208,6 +228,9 @@ def test_every_page_and_partial_shows_what_clusters_and_users_wrote_as_text(
         response = root_client.get(url, headers={"HX-Request": "true"})
         assert response.status_code == 200, url
         assert_safe(response.content.decode(), kind, pages[url], f"{url} (htmx)")
+    panel = root_client.get(reverse("instance-operation", args=[cluster, instance]))
+    assert panel.status_code == 200
+    assert_safe(panel.content.decode(), kind, PANEL_FIELDS, "the operation's live partial")
     searched = root_client.get(reverse("instance-list"), {"q": mark(kind, "instance")})
     assert_safe(searched.content.decode(), kind, LIST_FIELDS, "the list searched for the payload")
 
