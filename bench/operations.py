@@ -58,18 +58,38 @@ def _running(per_cluster: int) -> list[tuple[int, str, str]]:
     return [row for turn in zip(*chosen, strict=False) for row in turn]
 
 
-def _job_run(operation: dict[str, Any]) -> float:
-    from fleet.jobs.models import Job
+STAGES = (
+    "POST to recorded",
+    "recorded to sent (the worker hears, claims)",
+    "sent to its job id written",
+    "Ganeti's queue (received to started)",
+    "job's end to operation closed",
+    "closed to seen in the API",
+)
 
-    job = Job.objects.get(cluster__name=operation["cluster"], job_id=operation["job"]["job_id"])
-    return (job.ended_at - job.started_at).total_seconds()
+
+def _stages(operation_id: int, clicked: float, seen: float) -> tuple[float, list[float]]:
+    """The job's own run, and the seconds of each of STAGES, from the rows (the operation's ``updated_at`` is
+    when it was closed)."""
+    from fleet.operations.models import Operation
+
+    op = Operation.objects.select_related("job").get(pk=operation_id)
+    job = op.job
+    assert job is not None and job.started_at and job.ended_at and job.received_at and op.submitted_at
+    stamps = [op.created_at.timestamp(), op.attempted_at.timestamp(), op.submitted_at.timestamp()]
+    stages = [stamps[0] - clicked, stamps[1] - stamps[0], stamps[2] - stamps[1]]
+    stages.append((job.started_at - job.received_at).total_seconds())
+    stages.append((op.updated_at - job.ended_at).total_seconds())
+    stages.append(seen - op.updated_at.timestamp())
+    return (job.ended_at - job.started_at).total_seconds(), stages
 
 
-def latency(url: str) -> tuple[list[float], list[float]]:
-    """Seconds Fleet adds to one reboot at a time, as the API and as the page show its end."""
+def latency(url: str) -> tuple[list[float], list[float], list[list[float]]]:
+    """Seconds Fleet adds to one reboot at a time, as the API and as the page show its end, and by stage."""
     api, page = _api(url), _api(url)
     added_api: list[float] = []
     added_page: list[float] = []
+    stages: list[list[float]] = []
     for pk, cluster, name in _running(3)[:LATENCY_RUNS]:
         clicked = time.time()
         posted = api.post(f"api/instances/{pk}/reboot/", json={"kind": "hard"})
@@ -85,10 +105,11 @@ def latency(url: str) -> tuple[list[float], list[float]]:
             tick += PAGE_POLL
             time.sleep(max(0.0, tick - time.time()))
         on_page = time.time()
-        run = _job_run(operation)
+        run, parts = _stages(operation_id, clicked, in_api)
         added_api.append(in_api - clicked - run)
         added_page.append(on_page - clicked - run)
-    return added_api, added_page
+        stages.append(parts)
+    return added_api, added_page, stages
 
 
 def burst(url: str, clusters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,7 +185,7 @@ def main() -> None:
                 print(f"first sync of {total} instances on {len(sim.clusters)} clusters: "
                       f"{deployment.wait_synced(total, 600):.1f} s")  # fmt: skip
                 with deployment.web_server(Path(tmp) / "web.log", workers=4) as web:
-                    added_api, added_page = latency(web)
+                    added_api, added_page, stages = latency(web)
                     Operation.objects.all().delete()
                     outcome = burst(web, sim.clusters)
     print(
@@ -174,6 +195,9 @@ def main() -> None:
     print(f"  shown on the page (htmx, 250 ms poll):  {describe(added_page)}")
     api95, page95 = p(added_api, 0.95) * 1000, p(added_page, 0.95) * 1000
     print(f"  p95: API {api95:.0f} ms, page {page95:.0f} ms (goal: 300 ms)")
+    print("  by stage (the job's own run left out):")
+    for index, stage in enumerate(STAGES):
+        print(f"    {stage:44} {describe([parts[index] for parts in stages])}")
     print(f"\n== a burst of {BURST} reboots across {len(sim.clusters)} clusters, {CLIENTS} clients at once")
     for key, value in outcome.items():
         print(f"  {key:28} {value:.2f}" if isinstance(value, float) else f"  {key:28} {value}")
