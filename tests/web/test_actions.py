@@ -92,3 +92,17 @@ def test_the_audit_log_page_lists_what_each_account_may_see(scenario: Scenario, 
     root = login("root").get("/audit/?requester=root").content.decode()
     assert "root&#x27;s reason" in root and "alice&#x27;s reason" not in root
     assert login("root").get("/audit/?status=nonsense").status_code == 400
+
+
+def test_the_list_shows_what_is_under_way_and_offers_the_same_actions(scenario: Scenario, login: Any) -> None:
+    client = login("alice")
+    act(client, "vm-a0", "reboot")
+    rows = client.get("/?q=vm-a0").content.decode()
+    assert "Reboot under way" in rows
+    assert f'<form method="post" action="{PAGE.format("vm-a0")}">' in rows
+    assert 'value="reboot">Reboot</button>' in rows and 'value="migrate"' not in rows
+    assert "<summary>Actions</summary>" not in login("helpdesk").get("/?q=vm-a0").content.decode()
+    # the menu's form is the page's: it acts the same way
+    key = rows.split('name="form_key" value="', 1)[1].split('"', 1)[0]
+    assert act(client, "vm-a1", "shutdown", form_key=key).status_code == 303
+    assert Operation.objects.filter(instance_name="vm-a1.example.org", kind="shutdown").count() == 1

@@ -52,7 +52,7 @@ def _json_rows(related: QuerySet[Any], *fields: str) -> Subquery:
     return Subquery(rows.annotate(rows=JSONList(JSONArray(*fields))).values("rows"))
 
 
-LIST_FIELDS = ("pk", "name", "status", "memory", "vcpus", "disk_sizes", "tags")
+LIST_FIELDS = ("pk", "name", "cluster_id", "status", "memory", "vcpus", "disk_sizes", "tags")
 # Names and lists are subqueries, not joins: the page's count (which drops the selected values) reads the
 # instances alone, and the subqueries run for the rows of the page only, in the one statement.
 LIST_VALUES = {
@@ -120,15 +120,13 @@ class InstanceList(ListPage):
 
     def decorate(self, rows: list[dict[str, Any]]) -> list[SafeString]:
         url = tables.detail_url_maker()
+        urls = [url(row["cluster_name"], row["name"]) for row in rows]
+        options = operation_views.row_options(self.request, rows, urls)
         return [
             tables.instance_row(
-                row,
-                url(row["cluster_name"], row["name"]),
-                _nics(row["nic_list"]),
-                owners(row["owner_list"]),
-                badges(row["tags"]),
+                row, link, _nics(row["nic_list"]), owners(row["owner_list"]), badges(row["tags"]), cell
             )
-            for row in rows
+            for row, link, cell in zip(rows, urls, options, strict=True)
         ]
 
     def extra_context(self, filterset: Any, page: Page[Any] | None) -> dict[str, Any]:

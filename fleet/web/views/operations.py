@@ -16,7 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views import View
 
 from fleet import operations
@@ -25,7 +28,7 @@ from fleet.access.tags import Flag, flags_from_tags
 from fleet.inventory.models import Instance
 from fleet.operations.callers import caller_from_request
 from fleet.operations.filtersets import OperationFilterSet
-from fleet.operations.models import Operation, Via
+from fleet.operations.models import Operation, OperationKind, Via
 from fleet.web.views.base import ListPage
 
 ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str, Any]]]] = {
@@ -65,6 +68,43 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
     }
+
+
+def row_options(request: HttpRequest, rows: list[dict[str, Any]], urls: list[str | None]) -> list[SafeString]:
+    """The list's last cell for each of a page's rows: the operation under way on it, as a badge, and the
+    actions the caller may take, each a button posting to the instance page. Two queries for the page."""
+    allowed = policy.actions_for(request.user, rows)
+    names = [row["name"] for row in rows]
+    under_way = {
+        (cluster_id, name): label
+        for cluster_id, name, label in Operation.objects.open()
+        .filter(instance_name__in=names)
+        .values_list("cluster_id", "instance_name", "kind")
+    }
+    token = get_token(request)
+    cells = []
+    for row, url in zip(rows, urls, strict=True):
+        kind = under_way.get((row["cluster_id"], row["name"]))
+        badge = (
+            format_html('<span class="badge busy">{} under way</span>', OperationKind(kind).label)
+            if kind
+            else ""
+        )
+        locked = Flag.ADMIN_LOCK in flags_from_tags(row["tags"] or [], settings.FLEET_TAG_PREFIX)
+        mine = allowed.get(row["pk"], frozenset())
+        names_shown = [n for n in BUTTONS if n != ("lock" if locked else "unlock") and ACTIONS[n][1] in mine]
+        if url is None or not names_shown:
+            cells.append(format_html("{}", badge))
+            continue
+        buttons = format_html_join("", '<button type="submit" name="action" value="{}">{}</button>',
+                                   ((n, ACTIONS[n][0]) for n in names_shown))  # fmt: skip
+        cells.append(format_html(
+            '{}<details class="row-actions"><summary>Actions</summary><form method="post" action="{}">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="form_key" value="{}">{}</form></details>',
+            badge, url, token, new_form_key(), buttons,
+        ))  # fmt: skip
+    return cells
 
 
 def act(request: HttpRequest, instance: Instance) -> tuple[dict[str, str], int]:
