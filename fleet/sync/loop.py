@@ -11,9 +11,10 @@ Reads run beside the loop and post what they read (``fleet.sync.messages``):
   down from inside): the markers and live fields of every instance, then the full records of those that
   changed (``fleet.sync.fetch``).
 
-The reads themselves are ``fleet.sync.reads``. The loop handles one message at a time, on the worker's
-database threads (``fleet.sync.database``). Every
-read carries the time it began, and a write leaves alone the rows a newer read wrote (``fleet.sync.diff``);
+Operations waiting to be submitted (``fleet.operations``) are claimed, sent and their answers written by a
+task each (:meth:`ClusterLoop.submit`): they touch no row of the read model, so they need not wait behind a
+full pass. The reads themselves are ``fleet.sync.reads``. The loop handles one message at a time, on the
+worker's database threads (``fleet.sync.database``). Every read carries the time it began, and a write leaves alone the rows a newer read wrote (``fleet.sync.diff``);
 what only the loop can know, it keeps: the instances a newer read found gone (an older full pass must not
 bring them back) and when the last full pass read (an older read of a few instances is dropped). So the
 writes commute: the order in which reads end changes nothing.
@@ -49,7 +50,6 @@ from fleet.sync.messages import (
     PassFailed,
     PassRead,
     ReadFailed,
-    SubmitDue,
     SubmitFailed,
     Submitted,
 )
@@ -172,17 +172,25 @@ class ClusterLoop:
         log.info("%s: following job %d", self.name, job_id)
 
     def submit(self, operation_id: int) -> None:
-        """Submit the pending operation unless it is being submitted already."""
-        if operation_id in self._submitting or self._stopping.is_set():
-            return
+        """Submit the pending operation beside the loop, unless it is being submitted already.
+
+        A submit writes only its operation and the Job row Fleet records for it (as any process may), never
+        the read model: it does not wait in the inbox behind this cluster's full pass."""
+        if operation_id in self._submitting or self._stopping.is_set() or self.reads.clients.current is None:
+            return  # not connected yet: the worker's next scan offers it again
         self._submitting.add(operation_id)
-        self._inbox.put_nowait(SubmitDue(operation_id))
+        self._spawn(self.submit_now(operation_id), f"submit {operation_id}")
 
     async def submit_now(self, operation_id: int) -> None:
-        """Claim, send and record one operation now, in turn (the one-shot run's way)."""
-        attempt = await self.db.urgent(operations.claim, operation_id, self.now())
-        if attempt is not None:
-            await self.handle(await self.reads.submit(attempt))
+        """Claim the operation, send its call and record the answer."""
+        try:
+            attempt = await self.db.urgent(operations.claim, operation_id, self.now())
+            if attempt is not None:  # else another worker, or an earlier scan, has it
+                await self._answered(await self.reads.submit(attempt))
+        except Exception:  # the database failed: it stays pending (or uncertain), the next scan sees it
+            log.exception("%s: cannot submit operation %d", self.name, operation_id)
+        finally:
+            self._submitting.discard(operation_id)
 
     async def wait_followed(self, timeout: float) -> None:
         """Wait until every followed job ended (or ``timeout`` seconds passed)."""
@@ -276,52 +284,29 @@ class ClusterLoop:
             await self.db.urgent(follower.record_gone, self.cluster_id, message.job_id, message.message)
             if self.reads.cursor is not None:
                 self.reads.cursor.unfinished.discard(message.job_id)
-        elif isinstance(message, SubmitDue | Submitted | SubmitFailed | Answered):
-            await self._handle_submit(message)
 
-    async def _handle_submit(self, message: SubmitDue | Submitted | SubmitFailed | Answered) -> None:
-        """An operation claimed (its call then sent beside the loop), or the submit's answer written."""
-        operation_id = message.operation_id
-        sending = False
-        try:
-            if isinstance(message, SubmitDue):
-                sending = await self._claim(operation_id)
-            elif isinstance(message, Submitted):
-                await self.db.urgent(operations.submitted, operation_id, message.job_id, self.now())
-                log.info("%s: operation %d submitted as job %d", self.name, operation_id, message.job_id)
-                if self.reads.cursor is not None:
-                    self.reads.cursor.unfinished.add(message.job_id)
-                self.follow(message.job_id)
-            elif isinstance(message, Answered):
-                await self.db.urgent(
-                    operations.answered, operation_id, message.ok, message.message, self.now()
-                )
-                log.info(
-                    "%s: operation %d answered: %s", self.name, operation_id, message.message or message.ok
-                )
-            elif message.certain:
-                why = health.describe(message.error)
-                await self.db.urgent(operations.not_submitted, operation_id, why, self.now())
-                log.warning("%s: operation %d not submitted: %s", self.name, operation_id, why)
-            else:
-                why = health.describe(message.error)
-                await self.db.urgent(operations.uncertain, operation_id, why)
-                log.warning("%s: operation %d: no answer to its submit: %s", self.name, operation_id, why)
-                if self._uncertain is not None:
-                    self._uncertain[operation_id] = self.now()
-        finally:
-            if not sending:
-                self._submitting.discard(operation_id)
-
-    async def _claim(self, operation_id: int) -> bool:
-        """Claim the operation and send its call beside the loop; whether it is being sent."""
-        if self.reads.clients.current is None:
-            return False  # not connected yet: the next scan offers it again
-        attempt = await self.db.urgent(operations.claim, operation_id, self.now())
-        if attempt is None:
-            return False  # another worker, or an earlier message, has it
-        self._post(self.reads.submit(attempt), f"submit {operation_id}")
-        return True
+    async def _answered(self, answer: Submitted | SubmitFailed | Answered) -> None:
+        """Write what the cluster answered a submit."""
+        operation_id = answer.operation_id
+        if isinstance(answer, Submitted):
+            await self.db.urgent(operations.submitted, operation_id, answer.job_id, self.now())
+            log.info("%s: operation %d submitted as job %d", self.name, operation_id, answer.job_id)
+            if self.reads.cursor is not None:
+                self.reads.cursor.unfinished.add(answer.job_id)
+            self.follow(answer.job_id)
+        elif isinstance(answer, Answered):
+            await self.db.urgent(operations.answered, operation_id, answer.ok, answer.message, self.now())
+            log.info("%s: operation %d answered: %s", self.name, operation_id, answer.message or answer.ok)
+        elif answer.certain:
+            why = health.describe(answer.error)
+            await self.db.urgent(operations.not_submitted, operation_id, why, self.now())
+            log.warning("%s: operation %d not submitted: %s", self.name, operation_id, why)
+        else:
+            why = health.describe(answer.error)
+            await self.db.urgent(operations.uncertain, operation_id, why)
+            log.warning("%s: operation %d: no answer to its submit: %s", self.name, operation_id, why)
+            if self._uncertain is not None:
+                self._uncertain[operation_id] = self.now()
 
     async def _expire_uncertain(self, read_at: dt.datetime) -> None:
         """After a poll of the queue written: the operations sent without an answer long enough before that

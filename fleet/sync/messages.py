@@ -1,4 +1,5 @@
-"""What a cluster loop's inbox carries: the results of reads, and what followers saw.
+"""What a cluster loop's inbox carries (the results of reads, and what followers saw), and what a submit's
+answer says (written by the submit itself: ``ClusterLoop.submit``).
 
 Reads (a full pass, a poll of the job queue, a read of what a job touched) and followers run beside the
 loop and post one of these when they are done; only the loop writes what they carry, one message at a
@@ -26,7 +27,6 @@ __all__ = [
     "PassFailed",
     "PassRead",
     "ReadFailed",
-    "SubmitDue",
     "SubmitFailed",
     "Submitted",
 ]
@@ -95,13 +95,6 @@ class JobGone:
 
 
 @dataclass(frozen=True)
-class SubmitDue:
-    """An operation waits to be submitted (the worker found or heard of it): the loop claims it."""
-
-    operation_id: int
-
-
-@dataclass(frozen=True)
 class Submitted:
     """Ganeti took a claimed operation as job ``job_id``."""
 
@@ -128,16 +121,4 @@ class SubmitFailed:
     certain: bool
 
 
-Message = (
-    PassRead
-    | PassFailed
-    | JobsRead
-    | NamesRead
-    | ReadFailed
-    | JobEnded
-    | JobGone
-    | SubmitDue
-    | Submitted
-    | SubmitFailed
-    | Answered
-)
+Message = PassRead | PassFailed | JobsRead | NamesRead | ReadFailed | JobEnded | JobGone

@@ -109,7 +109,8 @@ class Worker:
             await asyncio.gather(*(loop.full_pass() for loop in loops.values()))
             await asyncio.gather(*(loop.poll_jobs() for loop in loops.values() if loop.reads.clients.current))
             for cluster_id, operation_id in await self.db.run(operations.due, list(loops)):
-                await loops[cluster_id].submit_now(operation_id)
+                if loops[cluster_id].reads.clients.current is not None:  # else it waits for the next run
+                    await loops[cluster_id].submit_now(operation_id)
             await self._analyze_after_many_writes(loops.values())
             for cluster_id, job_id in await self.db.run(follower.pending_jobs, list(loops)):
                 loops[cluster_id].follow(job_id)
