@@ -14,10 +14,11 @@ Reads run beside the loop and post what they read (``fleet.sync.messages``):
 Operations waiting to be submitted (``fleet.operations``) are claimed, sent and their answers written by a
 task each (:meth:`ClusterLoop.submit`): they touch no row of the read model, so they need not wait behind a
 full pass. The reads themselves are ``fleet.sync.reads``. The loop handles one message at a time, on the
-worker's database threads (``fleet.sync.database``). Every read carries the time it began, and a write leaves alone the rows a newer read wrote (``fleet.sync.diff``);
-what only the loop can know, it keeps: the instances a newer read found gone (an older full pass must not
-bring them back) and when the last full pass read (an older read of a few instances is dropped). So the
-writes commute: the order in which reads end changes nothing.
+worker's database threads (``fleet.sync.database``). Every read carries the time it began, and a write
+leaves alone the rows a newer read wrote (``fleet.sync.diff``); what only the loop can know, it keeps: the
+instances a newer read found gone (an older full pass must not bring them back) and when the last full pass
+read (an older read of a few instances is dropped). So the writes commute: the order in which reads end
+changes nothing.
 """
 
 from __future__ import annotations
