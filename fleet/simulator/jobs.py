@@ -288,7 +288,11 @@ class JobQueue:
             await asyncio.wait_for(asyncio.shield(task), timeout=WAIT_TIMEOUT)
         if job["status"] == "canceled":
             return [True, "Job successfully cancelled"]
-        return [False, f"Job exited before it could have been canceled, status {job['status']}"]
+        # luxid names the status by its Haskell constructor
+        return [
+            False,
+            f"Job exited before it could have been canceled, status JOB_STATUS_{job['status'].upper()}",
+        ]
 
     def archive_old(self) -> None:
         """Archive the finished jobs older than the archive age."""
