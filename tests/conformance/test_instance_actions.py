@@ -3,6 +3,7 @@ rename checks, power actions, tags, parameter changes, on the simulator and on a
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -79,6 +80,8 @@ def test_reinstall_replaces_the_os_parameters(target: RapiTarget, unique: str) -
             osparams(name),
             job("ReinstallInstance", name, osparams=IMAGE),
             osparams(name),
+            raw("POST", f"/2/instances/{name}/reinstall", None, {"osparams": ["img_id"]}),
+            raw("POST", f"/2/instances/{name}/reinstall", None, {"os": 5}),  # 14
             job("DeleteInstance", name),
         ],
     )
@@ -103,7 +106,10 @@ def test_reinstall_replaces_the_os_parameters(target: RapiTarget, unique: str) -
     assert row(r[10])[1] == {"img_id": "default"}  # a reinstall stores `default` as a value
     assert log_lines(r[11]) == [RUNNING_OS_SCRIPTS]
     assert row(r[12]) == (IMAGE, IMAGE, f.os)
-    succeeded(r[13])
+    # RAPI builds a reinstall's opcodes unchecked: luxid refuses the wrong types (502), and no job exists
+    assert http_error(r[13]) == 502 and "Can't parse value for 'osparams'" in html.unescape(r[13]["error"])
+    assert http_error(r[14]) == 502 and "Can't parse value for 'os_type'" in html.unescape(r[14]["error"])
+    succeeded(r[15])
 
 
 def test_reinstall_to_another_os_clears_first(target: RapiTarget, unique: str) -> None:
