@@ -135,7 +135,18 @@ class Ctx:
             raise HttpError(400, str(exc)) from None
 
     def submit_ops(self, ops: list[dict[str, Any]]) -> int:
-        """Submit a job of opcodes."""
+        """Submit a job of opcodes.
+
+        Ganeti 3.0.2's luxid writes job files in the C locale: a job holding any non-ASCII text (a tag, a
+        name, a reason) is a 500, and the job id it took is never used."""
+        if not dumps(ops).isascii():
+            queue = self.rt.queue
+            job_id, queue.next_id = queue.next_id, queue.next_id + 1
+            raise HttpError(
+                500,
+                f"Failed to write /var/lib/ganeti/queue/job-{job_id}: /var/lib/ganeti/queue/job-{job_id}.tmp:"
+                " commitBuffer: invalid argument (invalid character)",
+            )
         return self.rt.queue.submit(ops)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.simulator import feedback
+from fleet.simulator import feedback, oses
 from fleet.simulator.allocator import instance_spec, pick_nodes
 from fleet.simulator.build import mac_address, make_instance
 from fleet.simulator.effects import (
@@ -104,6 +104,9 @@ def _create_prereq(ctx: Context, op: dict[str, Any]) -> list[str]:
         )
     if op.get("start", True):
         check_memory(c, nodes[0], instance_spec(c, op).memory, name)
+    osparams = {**(op.get("osparams") or {}), **(op.get("osparams_private") or {})}
+    if op.get("os_type") and osparams:  # the simulator knows the parameters of its own OS definitions only
+        oses.validate(op["os_type"], osparams, nodes[0])
     return nodes
 
 
@@ -150,6 +153,7 @@ def create(ctx: Context, op: dict[str, Any]) -> list[str]:
         disk_uuids=[new_uuid() for _ in sizes],
     )
     c.next_port += 1
+    oses.set_osparams(inst, op.get("osparams") or {}, op.get("osparams_private") or {})
     # Ganeti keeps the NIC parameters a NIC was given (those of its network, if any) and the disk names
     inst["custom_nicparams"] = [
         _given_nicparams(spec, nic) for spec, nic in zip(op.get("nics") or [], nics, strict=True)
@@ -181,10 +185,14 @@ def startup(ctx: Context, op: dict[str, Any]) -> None:
     c = ctx.cluster
     inst = get_instance(c, op)
     check_instance_state(c, inst, INSTANCE_ONLINE)
-    if not inst["oper_state"]:
+    running = inst["oper_state"]
+    live = inst["oper_ram"], inst["oper_vcpus"]
+    if not running:
         check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
     admin = inst["admin_state"] if op.get("no_remember") else "up"
     c.set_instance_state(inst, admin, True)
+    if running:  # a running instance is not restarted: its live values stay those it was started with
+        inst["oper_ram"], inst["oper_vcpus"] = live
     inst["disks_active"] = True
     c.refresh_node(inst["pnode"])
 
@@ -209,18 +217,35 @@ def reboot(ctx: Context, op: dict[str, Any]) -> None:
     check_instance_state(c, inst, INSTANCE_ONLINE)
     if not inst["oper_state"]:
         check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
+        feedback.info(ctx.log, f"Instance {inst['name']} was already stopped, starting now")
     c.set_instance_state(inst, "up", True)
     c.refresh_node(inst["pnode"])
 
 
 @effect("OP_INSTANCE_REINSTALL")
 def reinstall(ctx: Context, op: dict[str, Any]) -> None:
-    """Reinstall the OS of a stopped instance."""
-    inst = get_instance(ctx.cluster, op)
-    check_instance_state(ctx.cluster, inst, INSTANCE_DOWN, "cannot reinstall")
+    """LUInstanceReinstall: a stopped instance with disks, the target OS checked with the instance's OS
+    parameters merged with the given ones; the instance then keeps exactly the given public parameters and
+    no private ones (see `oses`)."""
+    c = ctx.cluster
+    inst = get_instance(c, op)
+    if c.nodes[inst["pnode"]]["offline"]:
+        message = f"Instance primary node offline, cannot reinstall: {inst['pnode']}"
+        raise OpError("OpPrereqError", message, "wrong_state")
+    if not inst["disk.sizes"]:
+        raise OpError("OpPrereqError", f"Instance '{inst['name']}' has no disks", "wrong_input")
+    check_instance_state(c, inst, INSTANCE_DOWN, "cannot reinstall")
+    given = op.get("osparams") or {}
+    merged = {
+        **oses.updated(inst.get("custom_osparams", {}), given),
+        **oses.updated(inst.get("osparams_private", {}), op.get("osparams_private") or {}),
+    }
+    oses.validate(op.get("os_type") or inst["os"], merged, inst["pnode"])
     if op.get("os_type"):
+        ctx.log(f"Changing OS scripts to '{op['os_type']}'...")
         inst["os"] = op["os_type"]
-    ctx.log(f"Running the instance OS create scripts on {inst['pnode']}")
+    oses.set_osparams(inst, given, op.get("osparams_private") or {})
+    feedback.info(ctx.log, "Running instance OS create scripts...")
     touch(inst)
 
 
@@ -326,15 +351,21 @@ def failover(ctx: Context, op: dict[str, Any]) -> None:
 
 @effect("OP_INSTANCE_RENAME")
 def rename(ctx: Context, op: dict[str, Any]) -> str:
-    """Rename an instance."""
+    """LUInstanceRename, in Ganeti's order: the IP check needs the name check; the instance; the new name
+    resolved (name_check) and its address free (ip_check); no other instance of that name; then, only then,
+    an online primary node and a stopped instance."""
     c = ctx.cluster
+    if op.get("ip_check", True) and not op.get("name_check", True):
+        raise OpError("OpPrereqError", "IP address check requires a name check", "wrong_input")
     inst = get_instance(c, op)
+    new = op["new_name"]
+    if op.get("name_check", True):
+        new = _resolve(ctx, new, ip_check=op.get("ip_check", True))
+    if new != inst["name"] and new in c.instances:
+        raise OpError("OpPrereqError", f"Instance '{new}' is already in the cluster", "already_exists")
     if c.nodes[inst["pnode"]]["offline"]:
         raise OpError("OpPrereqError", f"Can't use offline node: {inst['pnode']}", "wrong_state")
     check_instance_state(c, inst, INSTANCE_NOT_RUNNING, "cannot rename")
-    new = op["new_name"]
-    if new != inst["name"] and new in c.instances:
-        raise OpError("OpPrereqError", f"Instance '{new}' is already in the cluster", "already_exists")
     del c.instances[inst["name"]]
     c.forget(inst["name"])
     inst["name"] = new
@@ -342,3 +373,20 @@ def rename(ctx: Context, op: dict[str, Any]) -> str:
     c.instances[new] = inst
     c.refresh_nodes([inst["pnode"], *inst["snodes"]])
     return str(new)
+
+
+def _resolve(ctx: Context, name: str, *, ip_check: bool) -> str:
+    """`CheckHostnameSane` in a simulated world whose resolver knows the nodes' names: a short name resolves
+    to the full one, and a node's address answers on noded's port, so an IP check finds it in use."""
+    full = next((n for n in ctx.cluster.nodes if n == name or n.startswith(name + ".")), None)
+    if full is None:
+        message = f"The given name ({name}) does not resolve: Name or service not known"
+        raise OpError("OpPrereqError", message, "resolver_error")
+    if full != name:
+        feedback.info(ctx.log, f"Resolved given name '{name}' to '{full}'")
+    if ip_check:
+        address = ctx.cluster.nodes[full]["pip"]
+        raise OpError(
+            "OpPrereqError", f"IP {address} of instance {full} already in use", "resource_not_unique"
+        )
+    return full

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.simulator import feedback
+from fleet.simulator import feedback, oses, paramchecks
+from fleet.simulator.allocator import Spec, group_ipolicy, policy_violations
 from fleet.simulator.effects import (
     INSTANCE_NOT_RUNNING,
     Context,
@@ -34,7 +35,10 @@ NIC_COLUMNS = (
     "custom_nicparams",
 )
 NIC_PARAMS = ("link", "mode", "vlan")
-ANY_CHANGE = ("nics", "disks", "disk_template", "hvparams", "beparams", "os_name", "osparams", "runtime_mem")
+ANY_CHANGE = (
+    "nics", "disks", "disk_template", "hvparams", "beparams", "os_name", "osparams", "osparams_private",
+    "runtime_mem",
+)  # fmt: skip
 
 
 def modifications(mods: Any) -> list[tuple[str, int, dict[str, Any]]]:
@@ -181,21 +185,34 @@ def set_params(ctx: Context, op: dict[str, Any]) -> Changes:
     inst = get_instance(c, op)
     if not any(op.get(k) for k in ANY_CHANGE) and op.get("offline") is None:
         raise OpError("OpPrereqError", "No changes submitted", "wrong_input")
+    paramchecks.check_not_global(op.get("hvparams") or {})
     if op.get("offline") is not None:
         if op["offline"]:
             message = "can't change to offline without being down first"
         else:
             message = "can't change to online (down) without being offline first"
         check_instance_state(c, inst, INSTANCE_NOT_RUNNING, message)
+    hv_custom = _hvparams(c, inst, op.get("hvparams") or {})
+    be_custom = _beparams(c, inst, op)
+    os_custom = _osparams(inst, op)
     changes = _disks(ctx, inst, modifications(op.get("disks")))
     changes += _nics(ctx, inst, modifications(op.get("nics")))
-    for key, value in (op.get("hvparams") or {}).items():
-        inst["custom_hvparams"] = {**inst["custom_hvparams"], key: value}
-        changes.append([f"hv/{key}", value])
-    if op.get("beparams"):
-        changes += _beparams(c, inst, op["beparams"])
+    if hv_custom is not None:
+        inst["custom_hvparams"] = hv_custom
+        inst["hvparams"] = {**c.info["hvparams"].get("kvm", {}), **hv_custom}
+        changes += [[f"hv/{key}", value] for key, value in op["hvparams"].items()]
+    if be_custom is not None:
+        _apply_beparams(c, inst, be_custom)
+        changes += [[f"be/{key}", value] for key, value in op["beparams"].items()]
     if op.get("os_name"):
         inst["os"] = op["os_name"]
+    if os_custom is not None:
+        public, private = os_custom
+        oses.set_osparams(inst, public, private)
+        changes += [[f"os/{key}", value] for key, value in (op.get("osparams") or {}).items()]
+        changes += [
+            [f"os_private/{key}", f"Private(?, descr='{key}')"] for key in op.get("osparams_private") or {}
+        ]
     if op.get("offline") is not None:
         c.set_instance_state(inst, "offline" if op["offline"] else "down", False)
         changes.append(["admin_state", inst["admin_state"]])
@@ -204,19 +221,74 @@ def set_params(ctx: Context, op: dict[str, Any]) -> Changes:
     return changes
 
 
-def _beparams(c: Cluster, inst: dict[str, Any], wanted: dict[str, Any]) -> Changes:
-    custom = dict(inst["custom_beparams"])
-    for key, value in wanted.items():
-        if value == "default":
-            custom.pop(key, None)
-        else:
-            custom[key] = value
-    if "memory" in custom:
+def _hvparams(c: Cluster, inst: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """_ProcessHVParams: the instance's new custom hypervisor parameters, checked in full; None if none."""
+    if not wanted:
+        return None
+    custom = paramchecks.force_types(oses.updated(inst["custom_hvparams"], wanted), paramchecks.HVS_TYPES)
+    paramchecks.check_kvm({**c.info["hvparams"].get("kvm", {}), **custom}, inst["pnode"])
+    return custom
+
+
+def _beparams(c: Cluster, inst: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
+    """_ProcessBeParams and _ProcessMem, then the group's ipolicy over the new values; None if none."""
+    wanted, force = op.get("beparams") or {}, bool(op.get("force"))
+    if not wanted:
+        return None
+    custom = {k: v for k, v in oses.updated(inst["custom_beparams"], wanted).items() if v is not None}
+    if "memory" in custom:  # objects.UpgradeBeParams
         memory = custom.pop("memory")
         custom["maxmem"] = custom["minmem"] = memory
+    custom = paramchecks.force_types(custom, paramchecks.BES_TYPES)
+    new = {**c.info["beparams"]["default"], **custom}
+    old_max = inst["beparams"]["maxmem"]
+    if "maxmem" in custom and not force and new["maxmem"] > old_max:
+        used = (inst["oper_ram"] or 0) if inst["oper_state"] else 0
+        missing = new["maxmem"] - used - (c.nodes[inst["pnode"]]["mfree"] or 0)
+        if missing > 0:
+            message = (
+                f"This change will prevent the instance from starting, due to {missing} MB of memory missing"
+                " on its primary node"
+            )
+            raise OpError("OpPrereqError", message, "insufficient_resources")
+    if not op.get("ignore_ipolicy"):
+        _check_ipolicy(c, inst, new)
+    return custom
+
+
+def _check_ipolicy(c: Cluster, inst: dict[str, Any], be: dict[str, Any]) -> None:
+    group = c.group_by_uuid(c.nodes[inst["pnode"]]["group.uuid"])
+    ipolicy = group_ipolicy(c, group)
+    found: list[str] = []
+    for memory in (be["maxmem"], be["minmem"]):
+        spec = Spec(
+            name=inst["name"], template=inst["disk_template"], memory=memory, vcpus=be["vcpus"],
+            spindle_use=be.get("spindle_use", 1), disk_sizes=list(inst["disk.sizes"]),
+            nic_count=len(inst["nic.macs"]), networks=[],
+        )  # fmt: skip
+        found += [v for v in policy_violations(ipolicy, spec) if v not in found]
+    if found:
+        shown = {k: (group or {}).get(k) for k in ("name", "ndparams", "diskparams", "ipolicy", "serial_no")}
+        message = f"Instance allocation to group {shown} ({(group or {}).get('name')}) violates policy: "
+        raise OpError("OpPrereqError", message + ", ".join(found), "wrong_input")
+
+
+def _osparams(inst: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """_ProcessOsParams: public and private parameters merged (`default` removes), checked by the OS."""
+    public, private = op.get("osparams") or {}, op.get("osparams_private") or {}
+    if not public and not private:
+        return None
+    repeated = sorted(set(public) & set(private))
+    if repeated:
+        raise OpError("OpPrereqError", f"OS parameters repeated multiple times: {', '.join(repeated)}", None)
+    new_public = oses.updated(inst.get("custom_osparams", {}), public)
+    new_private = oses.updated(inst.get("osparams_private", {}), private)
+    os_name = op["os_name"] if op.get("os_name") and not op.get("force") else inst["os"]
+    oses.validate(os_name, {**new_public, **new_private}, inst["pnode"])
+    return new_public, new_private
+
+
+def _apply_beparams(c: Cluster, inst: dict[str, Any], custom: dict[str, Any]) -> None:
     beparams = {**c.info["beparams"]["default"], **custom}
     beparams["memory"] = beparams["maxmem"]
     inst["custom_beparams"], inst["beparams"] = custom, beparams
-    if inst["oper_state"]:
-        inst["oper_ram"], inst["oper_vcpus"] = beparams["maxmem"], beparams["vcpus"]
-    return [[f"be/{key}", value] for key, value in wanted.items()]

@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Any
 
+from fleet.simulator import oses
 from fleet.simulator.base import Ctx, HttpError
 from fleet.simulator.query import RESOURCES, QueryError, field_defs, run_query, unknown_resource
 
@@ -34,10 +35,8 @@ def features(ctx: Ctx) -> list[str]:
 
 
 def os_list(ctx: Ctx) -> list[str]:
-    """GET /2/os: the OS variants the instances use, plus the usual ones."""
-    names = {"debootstrap+default", "image+default"}
-    names.update(i["os"] for i in ctx.cluster.instances.values() if i["os"])
-    return sorted(names)
+    """GET /2/os: every variant of the OS definitions every node has."""
+    return oses.os_names()
 
 
 def redistribute_config(ctx: Ctx) -> int:

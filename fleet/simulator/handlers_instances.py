@@ -120,6 +120,16 @@ def reinstall(ctx: Ctx) -> int:
     start = body.get("start", True)
     if not isinstance(start, bool):
         raise HttpError(400, f"Parameter 'start' has wrong type: expected bool, got {type(start).__name__}")
+    # RAPI builds these opcodes without checking them (other keys are ignored): luxid refuses wrong types
+    for key, field, wanted, kind in (
+        ("os", "os_type", str, "String"),
+        ("osparams", "osparams", dict, "JSObject"),
+    ):
+        if body.get(key) is not None and not isinstance(body[key], wanted):
+            raise HttpError(
+                502,
+                f"Failed to parse request: SubmitJob: Can't parse value for '{field}': Unable to read {kind}",
+            )
     name = ctx.items[0]
     ops = [
         ctx.opcode("OP_INSTANCE_SHUTDOWN", {}, {"instance_name": name}),

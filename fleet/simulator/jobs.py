@@ -288,7 +288,11 @@ class JobQueue:
             await asyncio.wait_for(asyncio.shield(task), timeout=WAIT_TIMEOUT)
         if job["status"] == "canceled":
             return [True, "Job successfully cancelled"]
-        return [False, f"Job exited before it could have been canceled, status {job['status']}"]
+        # luxid names the status by its Haskell constructor
+        return [
+            False,
+            f"Job exited before it could have been canceled, status JOB_STATUS_{job['status'].upper()}",
+        ]
 
     def archive_old(self) -> None:
         """Archive the finished jobs older than the archive age."""
@@ -306,8 +310,8 @@ class JobQueue:
     # -- reading -------------------------------------------------------------------------------------------
 
     def view(self, job: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-        """The given fields of a job."""
-        return {f: job.get(f) for f in fields}
+        """The given fields of a job (its opcodes' private parameters hidden, as Ganeti stores them)."""
+        return {f: redacted(job["ops"]) if f == "ops" else job.get(f) for f in fields}
 
     def log_entries(self, job: dict[str, Any], after: int) -> list[list[Any]]:
         """The job's log entries with a serial above `after`."""
@@ -338,3 +342,19 @@ class JobQueue:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
+
+
+def redacted(ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Opcodes as the job queue shows them: private OS parameters keep their names, not their values, and
+    secret ones are not kept at all."""
+    if not any(op.get("osparams_private") or op.get("osparams_secret") for op in ops):
+        return ops
+    shown = []
+    for op in ops:
+        op = dict(op)
+        if op.get("osparams_private"):
+            op["osparams_private"] = dict.fromkeys(op["osparams_private"])
+        if op.get("osparams_secret"):
+            op["osparams_secret"] = {}
+        shown.append(op)
+    return shown

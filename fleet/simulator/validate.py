@@ -12,6 +12,9 @@ from typing import Any
 from fleet.simulator.opcodes import OPCODES
 
 _FINAL = ("success", "error", "canceled")
+# Ganeti's TNonNegative(TInt) and TNonEmptyString parameters: a negative timeout or an empty new name is a 400
+NON_NEGATIVE = frozenset({"timeout", "shutdown_timeout", "source_shutdown_timeout", "amount", "debug_level"})
+NON_EMPTY = frozenset({("OP_INSTANCE_RENAME", "new_name"), ("OP_GROUP_RENAME", "new_name")})
 _TYPE_OF = {type(None): "n", bool: "b", int: "i", float: "f", str: "s", list: "l", dict: "d"}
 
 
@@ -73,13 +76,20 @@ def check(op_id: str, params: dict[str, Any]) -> dict[str, Any]:
         elif not types and not choices:
             ok = True
         else:
-            ok = _accepts(value, types, choices)
+            ok = _accepts(value, types, choices) and _refined(op_id, name, value)
         if not ok:
             reason = (f"Parameter '{op_id}.{name}' fails validation", "wrong_input")
             raise BadParams(f"Invalid body parameters: {reason!r}")
         op[name] = value
     op["OP_ID"] = op_id
     return op
+
+
+def _refined(op_id: str, name: str, value: Any) -> bool:
+    """The checks Ganeti's types make beyond the JSON type: non-negative integers, non-empty strings."""
+    if name in NON_NEGATIVE and isinstance(value, int) and value < 0:
+        return False
+    return not ((op_id, name) in NON_EMPTY and value == "")
 
 
 def _valid_depends(value: Any) -> bool:

@@ -86,20 +86,28 @@ names() {  # node and cluster names must resolve to addresses on the nodes, neve
   } >>/etc/hosts
 }
 
-start_node() {  # container, the cluster's root key (initialised with --no-ssh-init), the no-op OS
+no_op_os() {  # DIR PARAMETERS VARIANTS: an OS definition whose scripts do nothing
+  local dir=$1 s
+  mkdir -p "$dir"
+  for s in create export import rename verify; do
+    printf '#!/bin/sh\n# no-op OS for test clusters on the fake hypervisor\nexit 0\n' >"$dir/$s"
+    chmod 755 "$dir/$s"
+  done
+  echo 20 >"$dir/ganeti_api_version"
+  printf '%s' "$2" >"$dir/parameters.list"
+  if [[ -n $3 ]]; then printf '%s' "$3" >"$dir/variants.list"; else rm -f "$dir/variants.list"; fi
+}
+
+start_node() {  # container, the cluster's root key (initialised with --no-ssh-init), the no-op OSes
   local n=$1
   "$NS" up "$n" "$(node_ip "$n")"
   install -m 600 "$STATE/ssh/id_rsa" "$STATE/$n/root-ssh/id_rsa"
   install -m 644 "$STATE/ssh/id_rsa.pub" "$STATE/$n/root-ssh/id_rsa.pub"
   install -m 600 "$STATE/ssh/id_rsa.pub" "$STATE/$n/root-ssh/authorized_keys"
-  local os="$STATE/$n/srv-ganeti/os/$OS_NAME" s
-  mkdir -p "$os"
-  for s in create export import rename verify; do
-    printf '#!/bin/sh\n# no-op OS for test clusters on the fake hypervisor\nexit 0\n' >"$os/$s"
-    chmod 755 "$os/$s"
-  done
-  echo 20 >"$os/ganeti_api_version"
-  : >"$os/parameters.list"
+  # $OS_NAME declares an image-based OS's parameters (snf-image's), so osparams can be set, checked and
+  # cleared; debootstrap declares none and has variants, as the simulator's OS definitions do
+  no_op_os "$STATE/$n/srv-ganeti/os/$OS_NAME" $'img_format the image format\nimg_id the image\nimg_passwd the root password\nimg_properties the image properties\n' ""
+  no_op_os "$STATE/$n/srv-ganeti/os/debootstrap" "" $'default\nbookworm\n'
 }
 
 restart_daemons() {  # containers re-created over an existing cluster: others first, they vote for the master

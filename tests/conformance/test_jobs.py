@@ -142,6 +142,9 @@ def test_every_listed_job_has_valid_opcodes(target: RapiTarget, unique: str) -> 
         target,
         [job("AddClusterTags", [tag]), job("DeleteClusterTags", [tag]), call("VerifyJobs", 150)],
     )
-    problems = {job_id: p for job_id, p in ok(report).items() if p}
+    # Ganeti shows private OS parameters as null in a job's opcodes, which its own opcode check refuses
+    # (test_instance_actions.redacted): that is how Ganeti stores them, not a wrong opcode
+    redacted = "osparams_private' fails validation"
+    problems = {job_id: p for job_id, ps in ok(report).items() if (p := [x for x in ps if redacted not in x])}
     assert ok(report), "the server lists no jobs"
     assert problems == {}

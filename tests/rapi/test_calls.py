@@ -143,6 +143,12 @@ CASES: list[tuple[Call[Any], str, str, Any]] = [
         },
     ),
     (
+        instances.modify("web1", osparams={"img_id": "default"}, osparams_private={"img_passwd": "default"}),
+        "PUT",
+        "/2/instances/web1/modify",
+        {"osparams": {"img_id": "default"}, "osparams_private": {"img_passwd": "default"}},
+    ),
+    (
         instances.modify("web1", offline=True, dry_run=True),
         "PUT",
         "/2/instances/web1/modify",

@@ -98,14 +98,20 @@ def test_modify_shows_in_plain_computed_and_live_fields(cl: httpx.Client) -> Non
         assert row["beparams"][1]["vcpus"] == vcpus + 1 and row["custom_beparams"][1]["vcpus"] == vcpus + 1
         assert row["vcpus"] == [0, vcpus + 1]  # computed from beparams
     for row in (full, markers, by_name):
-        assert row["oper_vcpus"] == [0, vcpus + 1]  # live
+        assert row["oper_vcpus"] == [0, vcpus]  # live: as Ganeti, the new count applies at the next start
+    _job(cl, cl.post(f"/2/instances/{name}/reboot", params={"type": "hard"}))
+    for row in _views(cl, name):
+        assert row["oper_vcpus"] == [0, vcpus + 1]
 
 
 def test_rename_shows_at_once(cl: httpx.Client) -> None:
     old = _pick(cl, "ADMIN_down")["name"]
     new = "renamed-fresh.example.org"
     _warm(cl, old)
-    _job(cl, cl.put(f"/2/instances/{old}/rename", json={"new_name": new, "name_check": False}))
+    _job(
+        cl,
+        cl.put(f"/2/instances/{old}/rename", json={"new_name": new, "name_check": False, "ip_check": False}),
+    )
     full, markers = _rows(cl, FULL), _rows(cl, MARKERS)
     assert old not in full and old not in markers
     assert full[new]["name"] == [0, new] and markers[new]["name"] == [0, new]

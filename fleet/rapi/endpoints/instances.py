@@ -208,7 +208,10 @@ def reinstall(
     osparams: Mapping[str, object] | None = None,
     reason: str | None = None,
 ) -> Call[int]:
-    """POST /2/instances/N/reinstall: a 3-opcode job (shutdown, reinstall, startup if `start`)."""
+    """POST /2/instances/N/reinstall: a 3-opcode job (shutdown, reinstall, startup if `start`).
+
+    Ganeti 3.0.2 gives the instance exactly `osparams` (none: every public and private parameter is
+    cleared) and stores a value `"default"` as is; docs/ganeti-actions.md has the sequences."""
     payload = body({"os": os, "start": start, "osparams": None if osparams is None else dict(osparams)})
     return _common.job("POST", path("instances", name, "reinstall"), _q(reason=reason), payload)
 
@@ -237,6 +240,7 @@ def modify(
     nics: Sequence[DeviceChange] | None = None,
     os_name: str | None = None,
     osparams: Mapping[str, object] | None = None,
+    osparams_private: Mapping[str, object] | None = None,
     offline: bool | None = None,
     runtime_mem: int | None = None,
     disk_template: str | None = None,
@@ -251,7 +255,8 @@ def modify(
     """PUT /2/instances/N/modify (OpInstanceSetParams); a param value `"default"` resets it.
 
     `disks` and `nics` are change lists, e.g. `[("add", -1, {"size": 1024})]`. The job's result is
-    `[[param, new_value], ...]`.
+    `[[param, new_value], ...]`. OS parameters merge (`"default"` removes a key, also one never set);
+    private ones are write-only: RAPI never shows their values (docs/ganeti-actions.md).
     """
 
     def changes(items: Sequence[DeviceChange] | None) -> builtins.list[builtins.list[object]] | None:
@@ -265,6 +270,7 @@ def modify(
             "nics": changes(nics),
             "os_name": os_name,
             "osparams": None if osparams is None else dict(osparams),
+            "osparams_private": None if osparams_private is None else dict(osparams_private),
             "offline": offline,
             "runtime_mem": runtime_mem,
             "disk_template": disk_template,
