@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 MAX_TAG_LENGTH = 128
 """Ganeti's ``constants.MAX_TAG_LEN``."""
 
-TAG_PATTERN = re.compile(r"[\w.+*/:@-]+")
-"""Ganeti's ``objects.TaggableObject.VALID_TAG_RE``, matched in full: no trailing newline slips by."""
+TAG_PATTERN = re.compile(r"[\w.+*/:@-]+", re.ASCII)
+"""Ganeti's ``objects.TaggableObject.VALID_TAG_RE``, matched in full: no trailing newline slips by. ASCII
+only: Ganeti 3.0.2 lets other letters through its check, then fails the job with an HTTP 500."""
 
-PREFIX_PATTERN = re.compile(r"[\w.+*/@-]+")
+PREFIX_PATTERN = re.compile(r"[\w.+*/@-]+", re.ASCII)
 """A prefix is a tag without ``:``, so that it ends where the first ``:`` is."""
 
-NAME_PATTERN = re.compile(r"[\w.+*/@-]+")
+NAME_PATTERN = re.compile(r"[\w.+*/@-]+", re.ASCII)
 """An owner name: what Ganeti allows in a tag, less ``:``, which separates the fields."""
 
 

@@ -20,7 +20,7 @@ from fleet.access.tags import (
     validate_tag,
 )
 
-NAMES = ["alice", "alice@example.org", "a.b-c_d+e", "ÿves", "ops/noc", "x*", "0"]
+NAMES = ["alice", "alice@example.org", "a.b-c_d+e", "ops/noc", "x*", "0"]
 
 
 @pytest.mark.parametrize("kind", list(OwnerKind))
@@ -136,3 +136,10 @@ def test_flags_round_trip_and_the_maintenance_of_a_node_group() -> None:
     assert flag_tag(Flag.MAINTENANCE, "fleet") == "fleet:maintenance"
     with pytest.raises(TagError):
         flag_tag(Flag.ADMIN_LOCK, "bad:prefix")
+
+
+@pytest.mark.parametrize("name", ["ÿves", "δοκιμή", "名前"])
+def test_a_name_outside_ascii_is_refused(name: str) -> None:
+    # Ganeti 3.0.2's tag check lets these letters through, then fails the job with an HTTP 500.
+    with pytest.raises(TagError):
+        format_owner_tag(OwnerKind.USER, name, "fleet")
