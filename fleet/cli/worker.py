@@ -1,8 +1,9 @@
 """`fleet worker`: sync the clusters into the database, follow jobs, record health.
 
 Runs until SIGTERM or SIGINT, then drains (finishes the writes in progress, leaves unfinished jobs for the
-next start). `--once` does one pass of every cluster and follows the unfinished jobs to their end, then
-exits, non-zero if a cluster's pass failed (so that cron reports it). `--check` runs nothing: it exits 1,
+next start). `--once` does one pass of every cluster and follows the unfinished jobs to their end, sends the
+mail that is due, then exits, non-zero if a cluster's pass failed (so that cron reports it; mail that
+could not go is retried at the next run). `--check` runs nothing: it exits 1,
 naming the clusters, when a cluster's sync is failing or stale.
 """
 
@@ -20,7 +21,9 @@ from fleet.sync import DEFAULT_INTERVAL, DEFAULT_JOB_POLL
 
 @click.command()
 @click.option(
-    "--once", is_flag=True, help="One pass of every cluster, follow pending jobs to their end, exit."
+    "--once",
+    is_flag=True,
+    help="One pass of every cluster, follow pending jobs to their end, send the mail due, exit.",
 )
 @click.option("--check", is_flag=True, help="Exit 1 if a cluster's sync is failing or stale, 0 otherwise.")
 @click.option(
@@ -102,6 +105,8 @@ def worker(
                 state = "ok" if outcome is None or outcome.ok else f"failed: {outcome.error}"
                 ok = ok and state == "ok"
                 click.echo(f"{loop.name}: {state}")
+            if runner.mail_pass is not None and runner.mail_pass.busy:
+                click.echo(f"mail: {runner.mail_pass}")
             return ok
         event_loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

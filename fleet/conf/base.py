@@ -10,6 +10,7 @@ from typing import Any
 
 from fleet.conf.config import Config
 from fleet.conf.deployment import deployment_settings
+from fleet.conf.mail import mail_settings
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
     "fleet.access",
     "fleet.inventory",
     "fleet.jobs",
+    "fleet.notify",
     "fleet.operations",
     "fleet.tokens",
     "fleet.web",
@@ -134,4 +136,6 @@ def django_settings(config: Config) -> dict[str, Any]:
         "FLEET_API_TOKEN_ALLOW_NO_EXPIRY": config.api_tokens.allow_no_expiry,
         # HTTPS, password rules and logging (fleet.conf.deployment)
         **deployment_settings(config),
+        # the SMTP server and the admins' addresses (fleet.conf.mail)
+        **mail_settings(config.mail),
     }

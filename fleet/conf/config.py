@@ -22,6 +22,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from fleet.access.tags import TagError, validate_prefix
+from fleet.conf.mail import KEYS as MAIL_KEYS
+from fleet.conf.mail import MailConfig, read_mail
 
 ENV_PREFIX = "FLEET_"
 CONFIG_FILE_VARIABLE = "FLEET_CONFIG"
@@ -54,6 +56,7 @@ class Config:
     log_level: str
     log_levels: dict[str, str]
     api_tokens: ApiTokens
+    mail: MailConfig
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def load(environ: Mapping[str, str]) -> Config:
             max_days=_integer(source, "api_token_max_days", API_TOKEN_MAX_DAYS, minimum=1),
             allow_no_expiry=_boolean(source, "api_token_allow_no_expiry", default=False),
         ),
+        mail=read_mail(source.table("mail", MAIL_KEYS)),
     )
     source.refuse_unknown()
     return config
@@ -137,6 +141,42 @@ class _Source:
         if variable in self.environ or name not in self.file_values:
             return variable
         return f"{name} (in {self.environ[CONFIG_FILE_VARIABLE]})"
+
+    def table(self, name: str, keys: tuple[str, ...]) -> _Table:
+        """The file's ``[name]`` table, each key overridden by ``FLEET_<NAME>_<KEY>``; a key that is not in
+        ``keys`` is refused like a misspelt setting."""
+        self.asked.add(name)
+        values = self.file_values.get(name, {})
+        where = f"(in {self.environ.get(CONFIG_FILE_VARIABLE)})"
+        if not isinstance(values, dict):
+            raise ImproperlyConfigured(f"{name} {where} must be a table: [{name}] and its keys below it")
+        unknown = sorted(set(values) - set(keys))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{name}.{unknown[0]} {where} is not a Fleet setting (fleet/conf/example.toml lists them)"
+            )
+        return _Table(self, name, values)
+
+
+class _Table:
+    """One table of the file (``[mail]``) under the environment, as :class:`_Source` is for the top level."""
+
+    def __init__(self, source: _Source, name: str, values: dict[str, Any]) -> None:
+        self.source = source
+        self.name = name
+        self.values = values
+
+    def get(self, key: str) -> Any:
+        variable = f"{ENV_PREFIX}{self.name}_{key}".upper()
+        if variable in self.source.environ:
+            return self.source.environ[variable]
+        return self.values.get(key)
+
+    def origin(self, key: str) -> str:
+        variable = f"{ENV_PREFIX}{self.name}_{key}".upper()
+        if variable in self.source.environ or key not in self.values:
+            return variable
+        return f"{self.name}.{key} (in {self.source.environ[CONFIG_FILE_VARIABLE]})"
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -7,8 +7,10 @@ soon as the process that recorded it announces it (PostgreSQL's LISTEN/NOTIFY); 
 also looks for unfinished Job rows of its clusters, which finds the jobs of a restart, those recorded
 without an announcement (SQLite, a job Ganeti submitted as a child) and those announced while the
 listener was reconnecting. A loop that died (a bug) is logged with its traceback and started again.
+Beside the clusters, the mail task (``fleet.sync.mail``) sends the outbox every few seconds.
 ``Worker.run_once()`` does one full pass and one poll of the job queue of every cluster, then follows the
-unfinished jobs to their end and resyncs what they touched: deterministic, for tests and cron.
+unfinished jobs to their end and resyncs what they touched, then sends the mail that is due:
+deterministic, for tests and cron.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from django.db import connections
 from fleet.inventory import maintenance
 from fleet.inventory.models import Cluster
 from fleet.jobs.lifecycle import SUBMITTED_CHANNEL
+from fleet.notify import courier
 from fleet.operations import lifecycle as operations
 from fleet.operations.core import DUE_CHANNEL
 from fleet.sync import follower
 from fleet.sync.database import Database
 from fleet.sync.leases import Leases
 from fleet.sync.loop import ClusterLoop, LoopSettings
+from fleet.sync.mail import MailTask
 
 __all__ = ["Worker", "WorkerSettings"]
 
@@ -50,6 +54,7 @@ class WorkerSettings:
     # Clusters between the start of reading every instance in full and the end of writing them (memory
     # bound): those written, and as many read meanwhile.
     parallel_full_fetches: int = 4
+    mail_interval: float = 5.0  # seconds between passes of the outbox (a queued mail waits at most this)
 
 
 ANALYZE_AFTER = 1_000
@@ -74,6 +79,8 @@ class Worker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self._analyzed_at = 0  # rows the loops had written when statistics were last refreshed
+        self.mail = MailTask(settings.mail_interval)
+        self.mail_pass: courier.Pass | None = None  # what run_once's mail pass did
 
     def stop(self) -> None:
         """Drain: finish the steps in progress, then return from :meth:`run`."""
@@ -83,6 +90,7 @@ class Worker:
         """Sync the clusters this worker holds until :meth:`stop`."""
         scanner = asyncio.create_task(self._scan_jobs(), name="job scan")
         listener = asyncio.create_task(self._listen_jobs(), name="job listener")
+        mailer = asyncio.create_task(self.mail.run(self._stopping), name="mail")
         try:
             while not self._stopping.is_set():
                 await self._supervise()
@@ -92,8 +100,10 @@ class Worker:
         finally:
             scanner.cancel()
             listener.cancel()
-            await asyncio.gather(scanner, listener, return_exceptions=True)
+            mailer.cancel()
+            await asyncio.gather(scanner, listener, mailer, return_exceptions=True)
             await self._stop_loops(list(self.loops))
+            await asyncio.to_thread(self.mail.close)
             await asyncio.to_thread(self.leases.close)
             self.db.close()
 
@@ -116,8 +126,10 @@ class Worker:
                 loops[cluster_id].follow(job_id)
             await asyncio.gather(*(loop.wait_followed(job_timeout) for loop in loops.values()))
             await asyncio.gather(*(loop.drain() for loop in loops.values()))
+            self.mail_pass = await self.mail.once()
             return loops
         finally:
+            await asyncio.to_thread(self.mail.close)
             await asyncio.to_thread(self.leases.close)
             self.db.close()
 
