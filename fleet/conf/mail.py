@@ -117,7 +117,7 @@ def mail_settings(mail: MailConfig) -> dict[str, Any]:
         "EMAIL_TIMEOUT": mail.timeout,
         "DEFAULT_FROM_EMAIL": mail.sender,
         "SERVER_EMAIL": mail.sender,
-        "ADMINS": [parseaddr(address)[::-1] for address in mail.admins],
+        "ADMINS": [parseaddr(address) for address in mail.admins],  # (name, address) pairs
     }
 
 

@@ -64,12 +64,13 @@ def deliver_due(
     result = Pass()
     result.digests = queue_digests(config, now)
     result.expired = outbox.expire(now, "the mail server did not take it" if config.enabled else NO_SERVER)
+    due_by = max(now, timezone.now())  # the digests just queued are due too
     if config.enabled:
         for _ in range(MAX_BATCHES):
-            mails = outbox.claim(now, limit=batch, hold=hold(config, batch))
+            mails = outbox.claim(due_by, limit=batch, hold=hold(config, batch))
             if not mails:
                 break
-            unreachable = _record(smtp.deliver(config, mails), now, result)
+            unreachable = _record(smtp.deliver(config, mails), due_by, result)
             if unreachable or len(mails) < batch:
                 break
     result.pruned = outbox.prune(now, config.retention_days)

@@ -59,3 +59,6 @@ def servers() -> Iterator[Callable[..., SmtpServer]]:
     finally:
         for server in made:
             server.stop()
+
+
+from tests.sync.conftest import database_url  # noqa: E402, F401 (the processes' own database)
