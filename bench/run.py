@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, conformance, inventory, operations, queue, simulator, tokens
+from bench import access, conformance, inventory, mail, operations, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
     "inventory": inventory.main,
     "queue": lambda: queue.main(tuple(queue.SCALES)),
     "access": access.main,
+    "mail": mail.main,
     "conformance": lambda: conformance.main([]),
     "tokens": tokens.main,
     "operations": operations.main,

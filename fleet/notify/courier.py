@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from fleet.conf.mail import MailConfig
@@ -70,7 +71,9 @@ def deliver_due(
             mails = outbox.claim(due_by, limit=batch, hold=hold(config, batch))
             if not mails:
                 break
-            unreachable = _record(smtp.deliver(config, mails), due_by, result)
+            outcomes = smtp.deliver(config, mails)
+            with transaction.atomic():  # one commit per batch
+                unreachable = _record(outcomes, due_by, result)
             if unreachable or len(mails) < batch:
                 break
     result.pruned = outbox.prune(now, config.retention_days)
