@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from fleet.conf.base import django_settings
 from fleet.conf.config import load
+from fleet.conf.mail import KEYS
 from tests.conf.test_config import GOOD, KEY, SECRET
 
 
@@ -101,3 +103,17 @@ def test_mail_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
 def test_a_bad_mail_variable_is_named(tmp_path: Path) -> None:
     with pytest.raises(ImproperlyConfigured, match="FLEET_MAIL_TLS must be one of"):
         load(GOOD | {"FLEET_MAIL_TLS": "tls1.3"})
+
+
+def test_the_example_mail_table_is_what_fleet_reads(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[2] / "fleet" / "conf" / "example.toml").read_text()
+    section = example[example.index("# [mail]") :]
+    settings = [line[2:] for line in section.splitlines() if re.fullmatch(r"# (\[mail\]|\w+ = .+)", line)]
+    keys = {line.split(" = ")[0] for line in settings[1:]}
+    assert keys == set(KEYS) - {"password"}  # the example shows password_file, the better of the two
+    (tmp_path / "smtp.password").write_text("s3cret")
+    (tmp_path / "ca.pem").write_text("")
+    text = "\n".join(settings).replace("/etc/fleet/", f"{tmp_path}/").replace("smtp-ca.pem", "ca.pem")
+    mail = load(config_file(tmp_path, text.removeprefix("[mail]\n"))).mail
+    assert (mail.host, mail.port, mail.tls, mail.password) == ("smtp.example.org", 587, "starttls", "s3cret")
+    assert mail.admins == ("NOC <noc@example.org>",)
