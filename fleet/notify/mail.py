@@ -31,8 +31,9 @@ TOPIC_MAX_LENGTH = 100
 
 def send(template: str, *, to: Sequence[str], context: Mapping[str, Any] | None = None) -> Mail:
     """Queue the mail ``template`` (``fleet/notify/templates/notify/<template>.txt``) rendered with
-    ``context``, to the addresses ``to``. Raises ValueError for a bad address or template name, before
-    anything is queued."""
+    ``context``, to the addresses ``to`` (one message: each recipient sees the others; queue one mail per
+    user for mails that must not show other users' addresses). Raises ValueError for a bad address or
+    template name, before anything is queued."""
     if isinstance(to, str):
         raise ValueError("to must be a list of addresses, not one string")
     recipients = [_address(item) for item in to]

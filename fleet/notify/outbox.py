@@ -33,14 +33,15 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 
 def claim(now: datetime.datetime, *, limit: int, hold: datetime.timedelta) -> list[Mail]:
-    """Take up to ``limit`` due mails for this sender, oldest due first, each with its attempt counted."""
+    """Take up to ``limit`` due mails for this sender, oldest due first, each with its attempt counted
+    (none queued more than a day ago: :func:`expire` gives those up)."""
+    due = Mail.objects.filter(
+        status=MailStatus.QUEUED, next_attempt_at__lte=now, created_at__gt=now - GIVE_UP_AFTER
+    )
+    if not due.exists():  # the usual case: no transaction (on SQLite it would take the write lock)
+        return []
     with transaction.atomic():
-        due = (
-            Mail.objects.filter(status=MailStatus.QUEUED, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .select_for_update(skip_locked=True)[:limit]
-        )
-        mails = list(due)
+        mails = list(due.order_by("next_attempt_at", "pk").select_for_update(skip_locked=True)[:limit])
         Mail.objects.filter(pk__in=[mail.pk for mail in mails]).update(
             next_attempt_at=now + hold, attempts=F("attempts") + 1
         )
@@ -80,6 +81,8 @@ def expire(now: datetime.datetime, reason: str) -> int:
     """Give up the queued mails older than a day (a confirmation link in them has expired too, and a mail
     server configured after a long while should not send stale mails); returns how many."""
     stale = Mail.objects.filter(status=MailStatus.QUEUED, created_at__lte=now - GIVE_UP_AFTER)
+    if not stale.exists():  # the usual case: read, never write (SQLite's one writer is shared)
+        return 0
     error = f"not sent within a day: {reason}"[:ERROR_MAX_LENGTH]
     count = stale.update(status=MailStatus.FAILED, last_error=error)
     if count:
@@ -92,5 +95,8 @@ def prune(now: datetime.datetime, retention_days: int) -> int:
     if retention_days <= 0:
         return 0
     cutoff = now - datetime.timedelta(days=retention_days)
-    deleted, _ = Mail.objects.filter(created_at__lt=cutoff).exclude(status=MailStatus.QUEUED).delete()
+    old = Mail.objects.filter(created_at__lt=cutoff).exclude(status=MailStatus.QUEUED)
+    if not old.exists():
+        return 0
+    deleted, _ = old.delete()
     return deleted

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fleet.notify import courier, mail, outbox
@@ -246,3 +247,14 @@ def test_two_senders_at_once_send_each_mail_once(configured: object, smtp_server
     assert recipients == sorted(f"user{number}@example.org" for number in range(count))
     assert Mail.objects.filter(status=MailStatus.SENT).count() == count
     assert sum(done.sent for done in passes) == count
+
+
+def test_a_pass_with_nothing_due_writes_nothing(configured: object) -> None:
+    mail.send("test", to=["alice@example.org"], context=CONTEXT)
+    courier.deliver_due()  # sent: the archive has a row, the outbox none
+    mail.tell_admins("refused attempts", "alice: destroy web1")
+    courier.deliver_due()  # the digest, sent
+    with CaptureQueriesContext(connection) as queries:
+        assert not courier.deliver_due().busy
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert set(statements) == {"SELECT"}, queries.captured_queries  # SQLite's one writer stays free
