@@ -21,6 +21,7 @@ from django.http import Http404
 from fleet.access import policy
 from fleet.inventory.models import Instance
 from fleet.jobs.models import Job
+from fleet.notify import mail
 from fleet.operations.models import Operation, OperationKind, OperationStatus, Via
 
 __all__ = ["DUE_CHANNEL", "Caller", "Invalid", "Refused", "record"]
@@ -30,6 +31,7 @@ DUE_CHANNEL = "fleet_operation_due"
 operation's pk), so that the worker submits it at once rather than at its next scan."""
 
 MAX_REASON = 2000  # characters of a requester's reason
+REFUSED_TOPIC = "refused attempts"
 NOT_FOUND = "No instance matches the given query."  # the same for "not yours" as for "no such instance"
 
 
@@ -165,9 +167,21 @@ def _refuse(operation: Operation, why: str, *, visible: bool = True, conflict: b
     operation.error = why
     operation.conflict = conflict
     operation.save()
+    if not conflict:  # the policy said no: the admins hear of it in their next digest
+        mail.tell_admins(REFUSED_TOPIC, _said(operation))
     if not visible:
         raise Http404(NOT_FOUND)
     raise Refused(operation, conflict=conflict)
+
+
+def _said(operation: Operation) -> str:
+    """A refused attempt in one line of the admins' digest."""
+    where = operation.cluster_name
+    if operation.instance_name:
+        where = f"{operation.instance_name} on {where}"
+    address = operation.client_address or "an unknown address"
+    who = f"{operation.requester_name} from {address} ({operation.via})"
+    return f"{operation.get_kind_display()} of {where} by {who}: {operation.error} [operation {operation.pk}]"
 
 
 def _announce(operation: Operation) -> None:
