@@ -3,7 +3,7 @@
 An action function checks its parameters (:class:`Invalid`, naming the field), then calls :func:`record`,
 which asks the policy, refuses what conflicts with an operation or a job already open on the instance, and
 writes the Operation row: pending, or refused with the reason (refusals are part of the audit log). Nothing
-here talks to a cluster: the worker submits pending operations (``fleet.sync.outbox``), so that a slow or
+here talks to a cluster: the worker submits pending operations (``ClusterLoop.submit``), so that a slow or
 dead cluster never holds up a request, and a crash between the request and the submit loses nothing.
 """
 
