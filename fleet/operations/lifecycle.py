@@ -1,7 +1,7 @@
 """An operation's second half, as the worker drives it: claimed, submitted (or not), then following its job.
 
-Everything here is database work with no I/O, called by the worker (``fleet.sync.outbox``, the job queue's
-record and the follower):
+Everything here is database work with no I/O, called by the worker (its submits, the job queue's record
+and the follower):
 
 - :func:`due` and :func:`claim`: a pending operation is claimed once, by stamping ``attempted_at`` before its
   call is sent, so that it is sent at most once whatever crashes or how many workers run;
