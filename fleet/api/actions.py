@@ -9,6 +9,7 @@ the reason and the refusal's record; an instance the caller may not see is a 404
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -92,11 +93,6 @@ def _answer(
     return Response(OperationSerializer(operation).data, status=HTTP_202_ACCEPTED)
 
 
-def _id(key: str) -> int:
-    """A row id from the URL (its pattern allows digits only)."""
-    return int(key)
-
-
 class InstanceActions:
     """The POST actions of the instance viewset (mixed into it). Each body's fields are the keyword
     arguments of its ``fleet.operations`` function."""
@@ -177,9 +173,7 @@ class JobActions:
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         # Found whoever may see it, as for instances: the attempt on a job one may not see is recorded.
-        job = Job.objects.select_related("cluster", "instance").filter(pk=_id(self.kwargs["pk"])).first()
+        job = Job.objects.select_related("cluster", "instance").filter(pk=int(self.kwargs["pk"])).first()
         if job is None:
             raise Http404(NOT_FOUND_JOB)
-        return _answer(
-            request, ReasonSerializer, lambda by, **fields: operations.cancel_job(job, by=by, **fields)
-        )
+        return _answer(request, ReasonSerializer, functools.partial(operations.cancel_job, job))

@@ -160,3 +160,26 @@ def test_the_audit_log_shows_users_their_own_and_admins_everything(scenario: Sce
     assert seen["helpdesk"]["count"] == seen["root"]["count"] == 3
     refused = login("root").get("/api/operations/?status=refused").json()["results"]
     assert [row["requester"] for row in refused] == ["carol"]
+
+
+def test_an_owner_cancels_a_queued_job_on_her_instance(scenario: Scenario, login: Any) -> None:
+    queued = Job.objects.create(
+        cluster=scenario.alpha, job_id=777, status=JobStatus.QUEUED, instance=scenario["vm-a0"]
+    )
+    ended = Job.objects.create(
+        cluster=scenario.alpha, job_id=778, status=JobStatus.SUCCESS, instance=scenario["vm-a0"]
+    )
+    assert post(login("carol"), f"/api/jobs/{queued.pk}/cancel/").status_code == 404
+    assert post(login("alice"), f"/api/jobs/{ended.pk}/cancel/").status_code == 403  # owners: queued only
+    done = post(login("root"), f"/api/jobs/{ended.pk}/cancel/")
+    assert done.status_code == 409 and "has ended" in done.json()["detail"]
+    answer = post(login("alice"), f"/api/jobs/{queued.pk}/cancel/", {"reason": "wrong VM"})
+    assert answer.status_code == 202, answer.content
+    body = answer.json()
+    assert (body["kind"], body["params"], body["instance"], body["reason"]) == (
+        "cancel_job",
+        {"job_id": 777},
+        "vm-a0.example.org",
+        "wrong VM",
+    )
+    assert post(login("alice"), "/api/jobs/99999999/cancel/").status_code == 404

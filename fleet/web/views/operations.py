@@ -55,15 +55,21 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(18)
 
 
+def buttons(tags: list[str] | None, allowed: frozenset[policy.Action]) -> list[str]:
+    """The panel's buttons, by action name, that an instance with ``tags`` shows a caller ``allowed`` these
+    verbs: Lock or Unlock, whichever applies, and the rest the policy allows."""
+    locked = Flag.ADMIN_LOCK in flags_from_tags(tags or [], settings.FLEET_TAG_PREFIX)
+    skipped = "lock" if locked else "unlock"
+    return [name for name in BUTTONS if name != skipped and ACTIONS[name][1] in allowed]
+
+
 def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     """What the instance page's action panel shows: the actions the caller may take, the operation under
     way or the last one, and a fresh form key."""
     allowed = policy.actions_for(request.user, [instance]).get(instance.pk, frozenset())
-    locked = Flag.ADMIN_LOCK in flags_from_tags(instance.tags or [], settings.FLEET_TAG_PREFIX)
-    shown = [name for name in BUTTONS if name != ("lock" if locked else "unlock")]
     visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
     return {
-        "actions": [(name, ACTIONS[name][0]) for name in shown if ACTIONS[name][1] in allowed],
+        "actions": [(name, ACTIONS[name][0]) for name in buttons(instance.tags, allowed)],
         "may_change_owners": policy.Action.OWNERS in allowed,
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
@@ -90,19 +96,17 @@ def row_options(request: HttpRequest, rows: list[dict[str, Any]], urls: list[str
             if kind
             else ""
         )
-        locked = Flag.ADMIN_LOCK in flags_from_tags(row["tags"] or [], settings.FLEET_TAG_PREFIX)
-        mine = allowed.get(row["pk"], frozenset())
-        names_shown = [n for n in BUTTONS if n != ("lock" if locked else "unlock") and ACTIONS[n][1] in mine]
+        names_shown = buttons(row["tags"], allowed.get(row["pk"], frozenset()))
         if url is None or not names_shown:
             cells.append(format_html("{}", badge))
             continue
-        buttons = format_html_join("", '<button type="submit" name="action" value="{}">{}</button>',
-                                   ((n, ACTIONS[n][0]) for n in names_shown))  # fmt: skip
+        shown = format_html_join("", '<button type="submit" name="action" value="{}">{}</button>',
+                                 ((n, ACTIONS[n][0]) for n in names_shown))  # fmt: skip
         cells.append(format_html(
             '{}<details class="row-actions"><summary>Actions</summary><form method="post" action="{}">'
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
             '<input type="hidden" name="form_key" value="{}">{}</form></details>',
-            badge, url, token, new_form_key(), buttons,
+            badge, url, token, new_form_key(), shown,
         ))  # fmt: skip
     return cells
 
