@@ -106,3 +106,20 @@ def test_the_list_shows_what_is_under_way_and_offers_the_same_actions(scenario: 
     key = rows.split('name="form_key" value="', 1)[1].split('"', 1)[0]
     assert act(client, "vm-a1", "shutdown", form_key=key).status_code == 303
     assert Operation.objects.filter(instance_name="vm-a1.example.org", kind="shutdown").count() == 1
+
+
+def test_the_job_page_cancels_a_queued_job(scenario: Scenario, login: Any) -> None:
+    from fleet.jobs.models import Job, JobStatus
+
+    Job.objects.create(
+        cluster=scenario.alpha, job_id=777, status=JobStatus.QUEUED, instance=scenario["vm-a0"]
+    )
+    page = "/jobs/alpha.example.org/777/"
+    assert 'value="cancel"' in login("alice").get(page).content.decode()
+    assert 'value="cancel"' not in login("helpdesk").get(page).content.decode()
+    assert login("carol").post(page, {"action": "cancel"}).status_code == 404
+    refused = login("helpdesk").post(page, {"action": "cancel"})
+    assert refused.status_code == 403
+    done = login("alice").post(page, {"action": "cancel", "reason": "not this one", "form_key": "k"})
+    assert done.status_code == 303 and done["Location"] == page
+    assert Operation.objects.filter(kind="cancel_job", status=OperationStatus.PENDING).count() == 1

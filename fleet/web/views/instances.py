@@ -13,7 +13,6 @@ from django.core.paginator import Page
 from django.db.models import Aggregate, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONArray
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
@@ -178,9 +177,7 @@ class InstanceDetail(DetailPage):
             raise Http404(NOT_FOUND)
         errors, status = operation_views.act(request, instance)
         if not errors:
-            back = redirect(reverse("instance-detail", args=[cluster, name]))
-            back.status_code = status  # 303: the page again, with GET
-            return back
+            return operation_views.see_other(reverse("instance-detail", args=[cluster, name]))
         visible = self.get_object(cluster=cluster, name=name)
         return self.respond(request, visible, status, action_errors=errors)
 

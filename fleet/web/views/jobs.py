@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 
 from fleet import operations
 from fleet.access import policy
 from fleet.jobs.filtersets import JobFilterSet
 from fleet.jobs.models import Job, JobStatus
-from fleet.operations.callers import caller_from_request
-from fleet.operations.models import Via
+from fleet.web.views import operations as operation_views
 from fleet.web.views.base import DetailPage, ListPage
 from fleet.web.views.operations import new_form_key
 
@@ -76,19 +75,8 @@ class JobDetail(DetailPage):
         )
         if job is None:
             raise Http404("No job matches the given query.")
-        try:
-            caller = caller_from_request(request, Via.WEB, request.POST.get("form_key", ""))
-            operations.cancel_job(job, by=caller, reason=request.POST.get("reason", ""))
-        except operations.Invalid as exc:
-            return self.respond(
-                request, self.get_object(cluster=cluster, job_id=job_id), 400, action_errors=exc.errors
-            )
-        except operations.Refused as refused:
-            status = 409 if refused.conflict else 403
-            errors = {"": refused.operation.error}
-            return self.respond(
-                request, self.get_object(cluster=cluster, job_id=job_id), status, action_errors=errors
-            )
-        back = redirect(reverse("job-detail", args=[cluster, job_id]))
-        back.status_code = 303
-        return back
+        errors, status = operation_views.perform(request, functools.partial(operations.cancel_job, job))
+        if errors:
+            visible = self.get_object(cluster=cluster, job_id=job_id)
+            return self.respond(request, visible, status, action_errors=errors)
+        return operation_views.see_other(reverse("job-detail", args=[cluster, job_id]))

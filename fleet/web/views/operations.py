@@ -9,6 +9,7 @@ refusal, an instance the caller may not see: the page again with the reason, as 
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views import View
@@ -120,16 +121,29 @@ def act(request: HttpRequest, instance: Instance) -> tuple[dict[str, str], int]:
     if action is None:
         return {"action": "Choose one of the actions offered."}, 400
     _, _, fields = action
+    return perform(
+        request, functools.partial(getattr(operations, chosen), instance, **fields(request.POST.dict()))
+    )
+
+
+def perform(request: HttpRequest, action: Callable[..., Operation]) -> tuple[dict[str, str], int]:
+    """Call ``action(by=..., reason=...)`` as the POSTing caller, with the form's key and reason. Returns
+    what is wrong, by field ("" for a refusal), and the status to answer with: 303 once recorded."""
     try:
         caller = caller_from_request(request, Via.WEB, request.POST.get("form_key", ""))
-        getattr(operations, chosen)(
-            instance, by=caller, reason=request.POST.get("reason", ""), **fields(request.POST.dict())
-        )
+        action(by=caller, reason=request.POST.get("reason", ""))
     except operations.Invalid as exc:
         return exc.errors, 400
     except operations.Refused as refused:
         return {"": refused.operation.error}, 409 if refused.conflict else 403
     return {}, 303
+
+
+def see_other(url: str) -> HttpResponse:
+    """Back to ``url`` with a GET (303), after an action was recorded."""
+    back = redirect(url)
+    back.status_code = 303
+    return back
 
 
 class InstanceOperation(LoginRequiredMixin, View):
