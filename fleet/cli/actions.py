@@ -97,13 +97,16 @@ def _follow(operation_id: int, timeout: float) -> None:
     from fleet.operations.models import Operation, OperationStatus
 
     started = time.monotonic()
-    status, printed, noted = "", 0, False
+    seen: tuple[str, int | None] = ("", None)  # the status and the job last printed
+    printed, noted = 0, False
     while True:
         operation = Operation.objects.select_related("job").get(pk=operation_id)
-        if operation.status != status:
-            status = operation.status
+        if (operation.status, operation.ganeti_job_id) != seen:
+            if operation.ganeti_job_id != seen[1]:
+                printed = 0  # the operation's next job: its log starts over
+            seen = (operation.status, operation.ganeti_job_id)
             job = f" as job {operation.ganeti_job_id}" if operation.ganeti_job_id else ""
-            click.echo(f"{status}{job}")
+            click.echo(f"{operation.status}{job}")
         log = operation.job.log if operation.job is not None else []
         for serial, _, _, text in log[printed:]:
             click.echo(f"  [{serial}] {text}")

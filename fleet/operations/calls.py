@@ -1,38 +1,61 @@
-"""What each kind of operation sends to Ganeti: the RAPI call that submits its job, reason trail included.
+"""What each kind of operation sends to Ganeti: the RAPI calls that submit its jobs, reason trail included.
 
 Each action module registers the builder of its kind next to the function that records it (:func:`builds`),
-so that what is checked and what is sent sit side by side. Building a call does no I/O: the worker sends it.
+so that what is checked and what is sent sit side by side. Most operations are one job; an operation of
+several (clear the OS parameters, then reinstall; change the configuration, then mark the instance as needing
+a reboot) registers its plan instead (:func:`plans`): the builders of its jobs in order, each submitted once
+the job before it succeeded. The plan depends on the operation's parameters only, so that it is the same
+whenever it is read. Building a call does no I/O: the worker sends it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fleet.operations import trail
 from fleet.operations.models import Operation, OperationKind
 from fleet.rapi import Call
 
-__all__ = ["builds", "call_for"]
+__all__ = ["builds", "call_for", "plans", "step_count"]
 
 Builder = Callable[[Operation, str], Call[Any]]
-"""From an operation and the reason text to send, the call that submits its job (a job id), or for an
+"""From an operation and the reason text to send, the call that submits a job (a job id), or for an
 action Ganeti answers at once (a cancel), the call whose answer is the outcome."""
 
-_BUILDERS: dict[str, Builder] = {}
+Plan = Callable[[Operation], Sequence[Builder]]
+"""From an operation, the builders of its jobs, in the order they run."""
+
+_PLANS: dict[str, Plan] = {}
+
+
+def plans(kind: OperationKind) -> Callable[[Plan], Plan]:
+    """Register the plan of ``kind``: the builders of its jobs, in order."""
+
+    def register(plan: Plan) -> Plan:
+        _PLANS[kind] = plan
+        return plan
+
+    return register
 
 
 def builds(kind: OperationKind) -> Callable[[Builder], Builder]:
-    """Register the builder of ``kind``'s call."""
+    """Register the builder of ``kind``'s one job."""
 
     def register(builder: Builder) -> Builder:
-        _BUILDERS[kind] = builder
+        _PLANS[kind] = lambda operation: (builder,)
         return builder
 
     return register
 
 
+def step_count(operation: Operation) -> int:
+    """How many jobs ``operation`` runs."""
+    return len(_PLANS[operation.kind](operation))
+
+
 def call_for(operation: Operation) -> Call[Any]:
-    """The call that submits ``operation``'s job, its reason trail carrying the operation's mark."""
+    """The call that submits ``operation``'s current job (its ``step``), its reason trail carrying the
+    operation's mark."""
     reason = trail.reason_text(operation.uuid, operation.requester_name, operation.reason)
-    return _BUILDERS[operation.kind](operation, reason)
+    return _PLANS[operation.kind](operation)[operation.step](operation, reason)

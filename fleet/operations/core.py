@@ -15,20 +15,17 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from fleet.access import policy
 from fleet.inventory.models import Instance
 from fleet.jobs.models import Job
 from fleet.notify import mail
+from fleet.operations.announce import announce
 from fleet.operations.models import Operation, OperationKind, OperationStatus, Via
 
-__all__ = ["DUE_CHANNEL", "Caller", "Invalid", "Refused", "record"]
-
-DUE_CHANNEL = "fleet_operation_due"
-"""The PostgreSQL channel on which a recorded operation is announced (payload: the cluster's pk and the
-operation's pk), so that the worker submits it at once rather than at its next scan."""
+__all__ = ["Caller", "Invalid", "Refused", "record"]
 
 MAX_REASON = 2000  # characters of a requester's reason
 REFUSED_TOPIC = "refused attempts"
@@ -99,7 +96,7 @@ def record(
     try:
         with transaction.atomic():
             operation.save()
-            _announce(operation)
+            announce(operation)
     except IntegrityError:
         # Another request recorded an operation on this instance, or with this key, at the same moment.
         again = _same_request(operation, by)
@@ -182,13 +179,3 @@ def _said(operation: Operation) -> str:
     address = operation.client_address or "an unknown address"
     who = f"{operation.requester_name} from {address} ({operation.via})"
     return f"{operation.get_kind_display()} of {where} by {who}: {operation.error} [operation {operation.pk}]"
-
-
-def _announce(operation: Operation) -> None:
-    """Tell the worker (on PostgreSQL, at commit) that ``operation`` waits to be submitted."""
-    connection = connections[router.db_for_write(Operation)]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_notify(%s, %s)", [DUE_CHANNEL, f"{operation.cluster_id} {operation.pk}"]
-            )

@@ -7,7 +7,8 @@ and the follower):
   call is sent, so that it is sent at most once whatever crashes or how many workers run;
 - :func:`submitted`, :func:`not_submitted`, :func:`uncertain`: what the submit's answer says;
 - :func:`jobs_recorded`: a job seen on the cluster is matched to its operation by the mark in its reason trail
-  (``fleet.operations.trail``), and each operation follows its job's status to the end;
+  (``fleet.operations.trail``), and each operation follows its job's status to the end; an operation of
+  several jobs (``fleet.operations.calls.plans``) goes back to pending for its next one when a job succeeds;
 - :func:`expire_unmatched`: an operation whose submit got no answer, and whose job no poll of the queue found
   (one that began well after the attempt), was not submitted.
 """
@@ -15,6 +16,7 @@ and the follower):
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from django.db import IntegrityError, transaction
 from fleet.jobs import lifecycle as job_lifecycle
 from fleet.jobs.models import Job, JobStatus
 from fleet.operations import calls, trail
+from fleet.operations.announce import announce
 from fleet.operations.models import OPEN_STATUSES, Operation, OperationStatus
 from fleet.rapi import Call
 
@@ -87,6 +90,8 @@ def submitted(operation_id: int, job_id: int, now: dt.datetime) -> Job | None:
         )  # locks no outer join's nullable side)
         if operation.cluster is None:
             return None
+        if job_id in operation.job_ids and job_id != operation.ganeti_job_id:
+            return operation.job  # an earlier step's late answer: the queue's poll tied that job already
         job = job_lifecycle.submitted(
             operation.cluster,
             job_id,
@@ -137,14 +142,17 @@ def uncertain_since(cluster_id: int) -> dict[int, dt.datetime]:
     return dict(rows)
 
 
-def expire_unmatched(operation_ids: Collection[int], now: dt.datetime) -> int:
-    """End as not submitted the operations among ``operation_ids`` still without a job: a poll of the queue
-    that began after they were sent (and a grace for Ganeti to take them) found none. How many ended."""
+def expire_unmatched(sent: Mapping[int, dt.datetime], now: dt.datetime) -> int:
+    """End as not submitted the operations sent at ``sent`` (by pk) still without a job: a poll of the queue
+    that began after they were sent (and a grace for Ganeti to take them) found none. An operation sent
+    again since (its next job) is left alone. How many ended."""
     ended = 0
     with transaction.atomic():
         for operation in Operation.objects.select_for_update().filter(
-            pk__in=list(operation_ids), status=OperationStatus.PENDING, ganeti_job_id__isnull=True
+            pk__in=list(sent), status=OperationStatus.PENDING, ganeti_job_id__isnull=True
         ):
+            if operation.attempted_at is None or operation.attempted_at > sent[operation.pk]:
+                continue
             _end(
                 operation,
                 OperationStatus.FAILED,
@@ -161,12 +169,19 @@ def jobs_recorded(
     """Job rows just written (each job's opcodes in ``ops_of`` by Ganeti job id, where first seen): tie the
     jobs that carry an operation's mark to it, and move every open operation on these jobs to its job's
     status. Part of the caller's transaction."""
-    marked = {mark: job for job in jobs for mark in trail.operation_uuids(ops_of.get(job.job_id, ()))}
+    marked: dict[uuid.UUID, list[Job]] = {}
+    for job in jobs:
+        for mark in trail.operation_uuids(ops_of.get(job.job_id, ())):
+            marked.setdefault(mark, []).append(job)
     if marked:
         for operation in Operation.objects.select_for_update().filter(
             cluster_id=cluster_id, uuid__in=list(marked), ganeti_job_id__isnull=True
         ):
-            _tie(operation, marked[operation.uuid], now)
+            # The operation's job now: one it has not had yet (an earlier step's job carries the mark too).
+            new = [job for job in marked[operation.uuid] if job.job_id not in operation.job_ids]
+            if not new:
+                continue
+            _tie(operation, min(new, key=lambda job: job.job_id), now)
             _save_reopened(operation)
     by_id = {job.job_id: job for job in jobs}
     if not by_id:
@@ -184,6 +199,8 @@ def jobs_recorded(
 def _tie(operation: Operation, job: Job, now: dt.datetime) -> None:
     operation.job = job
     operation.ganeti_job_id = job.job_id
+    if job.job_id not in operation.job_ids:
+        operation.job_ids = [*operation.job_ids, job.job_id]
     operation.submitted_at = operation.submitted_at or now
     operation.error = ""
     if job.requester_id is None and operation.requester_id is not None:  # seen on the queue before its id
@@ -223,20 +240,38 @@ _STATUS_OF_JOB = {
 
 
 def _follow(operation: Operation, job: Job, now: dt.datetime) -> bool:
-    """Move ``operation`` to ``job``'s status; whether it changed."""
+    """Move ``operation`` to ``job``'s status, or on to its next job; whether it changed."""
     status = _STATUS_OF_JOB[JobStatus(job.status)]
     if status == operation.status:
         return False
     if status in OPEN_STATUSES:
         operation.status = status
         return True
+    count = calls.step_count(operation)
+    if status == OperationStatus.SUCCEEDED and operation.step + 1 < count:
+        _next_step(operation)
+        return True
     error = ""
     if job.status == JobStatus.ERROR:
         error = ": ".join(part for part in (job.error_class, job.error_message) if part) or "The job failed."
     elif job.status == JobStatus.CANCELED:
         error = "The job was canceled."
+    if error and count > 1:
+        error = f"Job {operation.step + 1} of {count} failed: {error}"
     _end(operation, status, error, job.ended_at or now, save=False)
     return True
+
+
+def _next_step(operation: Operation) -> None:
+    """The job of this step succeeded: the operation waits to submit its next one (its earlier jobs stay in
+    ``job_ids``)."""
+    operation.step += 1
+    operation.status = OperationStatus.PENDING
+    operation.attempted_at = None
+    operation.job = None
+    operation.ganeti_job_id = None
+    operation.error = ""
+    announce(operation)
 
 
 def _end(

@@ -101,7 +101,15 @@ class Operation(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
 
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="operations")
-    ganeti_job_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Ganeti's job id.")
+    ganeti_job_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Ganeti's id of the job under way, or of the last one."
+    )
+    step = models.PositiveSmallIntegerField(
+        default=0, help_text="Which of the operation's jobs is under way (from 0); most have one."
+    )
+    job_ids = models.JSONField(
+        default=list, blank=True, help_text="Ganeti's ids of its jobs so far, in order."
+    )
     error = models.TextField(blank=True, help_text="Why it was refused, or Ganeti's error when it failed.")
     conflict = models.BooleanField(
         default=False,

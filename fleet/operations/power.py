@@ -1,12 +1,22 @@
-"""Power and placement: start, shut down, reboot (owners); migrate and fail over (admins)."""
+"""Power and placement: start, shut down, reboot (owners); migrate and fail over (admins).
+
+An instance marked as needing a reboot (``<prefix>:needsreboot``: its configuration changed while it ran)
+runs its configuration again after a start, a hard or full reboot, or a failover (each starts a new
+hypervisor process), so those operations remove the mark with a second job once the first succeeded. A soft
+reboot and a live migration keep the process, and the mark.
+"""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Callable
+from typing import Any, Literal, get_args
+
+from django.conf import settings
 
 from fleet.access.policy import Action
+from fleet.access.tags import Flag, flag_tag, flags_from_tags
 from fleet.inventory.models import DiskTemplate, Instance, InstanceStatus
-from fleet.operations.calls import builds
+from fleet.operations.calls import Builder, builds, plans
 from fleet.operations.core import Caller, Invalid, record
 from fleet.operations.models import Operation, OperationKind
 from fleet.rapi import Call, instances
@@ -25,7 +35,15 @@ MOVABLE = frozenset(
 
 def start(instance: Instance, *, by: Caller, reason: str = "") -> Operation:
     """Start ``instance`` (and mark it up, so that Ganeti's watcher restarts it after a crash)."""
-    return record(OperationKind.START, instance, by=by, action=Action.POWER, reason=reason, state=_startable)
+    return record(
+        OperationKind.START,
+        instance,
+        by=by,
+        action=Action.POWER,
+        params=_unmarking(instance),
+        reason=reason,
+        state=_startable,
+    )
 
 
 def shutdown(instance: Instance, *, by: Caller, reason: str = "", timeout: int | None = None) -> Operation:
@@ -56,7 +74,7 @@ def reboot(instance: Instance, *, by: Caller, reason: str = "", kind: str = "sof
         instance,
         by=by,
         action=Action.POWER,
-        params={"type": kind},
+        params={"type": kind, **(_unmarking(instance) if kind != "soft" else {})},
         reason=reason,
         state=_rebootable,
     )
@@ -79,8 +97,22 @@ def migrate(instance: Instance, *, by: Caller, reason: str = "", live: bool = Tr
 def failover(instance: Instance, *, by: Caller, reason: str = "") -> Operation:
     """Stop ``instance``, make its secondary node the primary, and start it there."""
     return record(
-        OperationKind.FAILOVER, instance, by=by, action=Action.MIGRATE, reason=reason, state=_movable
+        OperationKind.FAILOVER,
+        instance,
+        by=by,
+        action=Action.MIGRATE,
+        params=_unmarking(instance),
+        reason=reason,
+        state=_movable,
     )
+
+
+def _unmarking(instance: Instance) -> dict[str, Any]:
+    """The parameter that makes an operation remove the needs-reboot mark after its job, when it is set."""
+    prefix = str(settings.FLEET_TAG_PREFIX)
+    if Flag.NEEDS_REBOOT in flags_from_tags(instance.tags or [], prefix):
+        return {"unmark": flag_tag(Flag.NEEDS_REBOOT, prefix)}
+    return {}
 
 
 # Why the instance's state refuses the action, as the read model has it ------------------------------------
@@ -117,7 +149,15 @@ def _migratable(instance: Instance) -> str:
 # What each sends ------------------------------------------------------------------------------------------
 
 
-@builds(OperationKind.START)
+def _then_unmark(builder: Builder) -> Callable[[Operation], tuple[Builder, ...]]:
+    """The plan of an operation that may remove the needs-reboot mark: its job, then the tag job."""
+    return lambda operation: (builder, _unmark_call) if "unmark" in operation.params else (builder,)
+
+
+def _unmark_call(operation: Operation, reason: str) -> Call[int]:
+    return instances.delete_tags(operation.instance_name, [operation.params["unmark"]], reason=reason)
+
+
 def _start_call(operation: Operation, reason: str) -> Call[int]:
     return instances.startup(operation.instance_name, reason=reason)
 
@@ -127,7 +167,6 @@ def _shutdown_call(operation: Operation, reason: str) -> Call[int]:
     return instances.shutdown(operation.instance_name, timeout=operation.params.get("timeout"), reason=reason)
 
 
-@builds(OperationKind.REBOOT)
 def _reboot_call(operation: Operation, reason: str) -> Call[int]:
     return instances.reboot(operation.instance_name, type=operation.params["type"], reason=reason)
 
@@ -137,6 +176,10 @@ def _migrate_call(operation: Operation, reason: str) -> Call[int]:
     return instances.migrate(operation.instance_name, mode=operation.params.get("mode"), reason=reason)
 
 
-@builds(OperationKind.FAILOVER)
 def _failover_call(operation: Operation, reason: str) -> Call[int]:
     return instances.failover(operation.instance_name, reason=reason)
+
+
+plans(OperationKind.START)(_then_unmark(_start_call))
+plans(OperationKind.REBOOT)(_then_unmark(_reboot_call))
+plans(OperationKind.FAILOVER)(_then_unmark(_failover_call))

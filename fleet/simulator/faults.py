@@ -7,8 +7,9 @@
 - `fail_jobs`: the share of opcodes that fail with OpExecError;
 - `stuck_jobs`: new opcodes stay `running` until the fault is cleared;
 - `archive_early`: jobs are archived as soon as they finish;
-- `drop_after_write`: a write (any method but GET) is done, its job made, then the connection is reset
-  without a reply, as when a network drops between Ganeti's answer and the client.
+- `drop_after_write`: a write that makes a job (any method but GET, queries aside) is done, its job made,
+  then the connection is reset without a reply, as when a network drops between Ganeti's answer and the
+  client. Queries still answer, so that the client can look for the job in the queue.
 Master failover is an action, not a state: the server moves the cluster's RAPI to another address.
 """
 

@@ -167,7 +167,7 @@ class Simulator:
             response = await self._handle(rt, request)
         except HttpError as err:
             return _error(err)
-        if faults.drop_after_write and request.method != "GET":
+        if faults.drop_after_write and request.method != "GET" and not request.path.startswith("/2/query/"):
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError

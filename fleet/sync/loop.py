@@ -315,7 +315,7 @@ class ClusterLoop:
         if self._uncertain is None:
             self._uncertain = await self.db.urgent(operations.uncertain_since, self.cluster_id)
         grace = dt.timedelta(seconds=self.settings.submit_grace)
-        expired = [op for op, sent in self._uncertain.items() if sent < read_at - grace]
+        expired = {op: sent for op, sent in self._uncertain.items() if sent < read_at - grace}
         if expired:
             await self.db.urgent(operations.expire_unmatched, expired, self.now())
             for operation_id in expired:

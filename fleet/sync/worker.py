@@ -29,7 +29,7 @@ from fleet.inventory.models import Cluster
 from fleet.jobs.lifecycle import SUBMITTED_CHANNEL
 from fleet.notify import courier
 from fleet.operations import lifecycle as operations
-from fleet.operations.core import DUE_CHANNEL
+from fleet.operations.announce import DUE_CHANNEL
 from fleet.sync import follower
 from fleet.sync.database import Database
 from fleet.sync.leases import Leases

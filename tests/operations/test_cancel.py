@@ -31,9 +31,9 @@ def test_a_waiting_job_is_canceled_and_a_running_one_is_not_the_owners_to_cancel
     wait_for(lambda: Job.objects.filter(job_id=waiting_id, status=JobStatus.WAITING).exists())
     running = unlocked(lambda: Job.objects.select_related("cluster", "instance").get(job_id=running_id))
     with pytest.raises(operations.Refused, match="queued or waiting"):
-        operations.cancel_job(running, by=operations.Caller(owner))
+        unlocked(lambda: operations.cancel_job(running, by=operations.Caller(owner)))
     waiting = unlocked(lambda: Job.objects.select_related("cluster", "instance").get(job_id=waiting_id))
-    cancel = operations.cancel_job(waiting, by=operations.Caller(admin), reason="not now")
+    cancel = unlocked(lambda: operations.cancel_job(waiting, by=operations.Caller(admin), reason="not now"))
     wait_for(lambda: not Operation.objects.get(pk=cancel.pk).is_open)
     assert Operation.objects.get(pk=cancel.pk).status == OperationStatus.SUCCEEDED
     wait_for(lambda: Job.objects.get(job_id=waiting_id).status == JobStatus.CANCELED)
@@ -41,5 +41,5 @@ def test_a_waiting_job_is_canceled_and_a_running_one_is_not_the_owners_to_cancel
     wait_for(lambda: Job.objects.get(job_id=running_id).is_final)
     ended = unlocked(lambda: Job.objects.select_related("cluster", "instance").get(job_id=running_id))
     with pytest.raises(operations.Refused, match="has ended") as refused:
-        operations.cancel_job(ended, by=operations.Caller(admin))
+        unlocked(lambda: operations.cancel_job(ended, by=operations.Caller(admin)))
     assert refused.value.conflict

@@ -22,6 +22,11 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
     instance = serializers.CharField(source="instance_name")
     requester = serializers.CharField(source="requester_name")
     job = serializers.SerializerMethodField()
+    job_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="Ganeti's ids of its jobs so far, in order.",
+    )
 
     class Meta:
         model = Operation
@@ -39,6 +44,8 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "via",
             "reason",
             "job",
+            "step",
+            "job_ids",
             "error",
             "conflict",
             "created_at",
