@@ -20,6 +20,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 
+from fleet.inventory import paging
 from fleet.inventory.filterset_base import FilterSet
 from fleet.inventory.models import (
     Cluster,
@@ -118,10 +119,21 @@ class TextFilter(filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number written in ASCII digits: Python's ``int`` also reads fullwidth or Arabic-Indic digits,
+    ``1_0`` and blanks around the number."""
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and value != "" and not paging.is_whole_number(value):
+            raise forms.ValidationError("Give a whole number in digits 0-9.", code="invalid")
+        number: int | None = super().to_python(value)
+        return number
+
+
 class FigureFilter(filters.Filter):
     """A whole number from 0 to :data:`MAX_FIGURE`, compared with ``lookup_expr``."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 0)
@@ -129,9 +141,45 @@ class FigureFilter(filters.Filter):
         super().__init__(*args, **kwargs)
 
 
+class TruthField(forms.Field):
+    """``true`` or ``false`` (also ``1`` or ``0``, in any case); empty means either. Django's own boolean
+    fields read anything else as "either" (and ``2`` as true, ``3`` as false, for their select widget)."""
+
+    widget = forms.TextInput
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+
+    def to_python(self, value: Any) -> bool | None:
+        text = "" if value is None else str(value).lower()
+        if text == "":
+            return None
+        if text in self.TRUE or text in self.FALSE:
+            return text in self.TRUE
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+
+class TruthFilter(filters.Filter):
+    """A yes-or-no column: ``?drained=true``."""
+
+    field_class = TruthField
+
+
+class SortKeyField(filters.fields.ChoiceField):
+    """One key of ``sort``: an empty one (``sort=name,``) is an error, not a sort by nothing."""
+
+    def validate(self, value: Any) -> None:
+        if value == "":
+            raise forms.ValidationError(
+                "A sort key is empty: give keys separated by commas, such as name,-memory.", code="empty"
+            )
+        super().validate(value)
+
+
 class SortFilter(filters.OrderingFilter):
     """``sort=<key>`` or ``sort=-<key>``; ties are broken by ``tiebreak``, which ends on the primary key, so
     that pages never overlap."""
+
+    field_class = SortKeyField
 
     def __init__(self, *args: Any, tiebreak: tuple[str, ...] = ("pk",), **kwargs: Any) -> None:
         self.tiebreak = tiebreak
@@ -297,9 +345,9 @@ class NodeFilterSet(FilterSet):
     cluster = NamesFilter(field_name="cluster__name", label="Cluster")
     group = NamesFilter(field_name="group__name", label="Node group")
     role = ChoicesFilter(choices=NodeRole.choices, distinct=False, label="Role")
-    offline = filters.BooleanFilter()
-    drained = filters.BooleanFilter()
-    vm_capable = filters.BooleanFilter()
+    offline = TruthFilter()
+    drained = TruthFilter()
+    vm_capable = TruthFilter()
     sort = SortFilter(
         fields=(
             ("name", "name"),

@@ -1,13 +1,14 @@
 """How lists are cut into pages, the same for pages, the API and the CLI: sizes, and reading the parameters.
 
 Sizes are a short fixed list, so that every list query has a known, small cost. A page number that is not a
-number is an error naming ``page``; one past the end is the caller's choice (the web shows the last page, the
-API answers 404 saying how many pages there are). The web lists count their rows only as far as they need
-(:func:`web_page`).
+whole number from 1 (or ``last``) is an error naming ``page``, on every face; one past the end is the
+caller's choice (the web shows the last page, the API answers 404 saying how many pages there are). The web
+lists count their rows only as far as they need (:func:`web_page`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,16 +22,20 @@ DEFAULT_PAGE_SIZE = 20
 PAGE_PARAM = "page"
 PAGE_SIZE_PARAM = "page_size"
 MAX_PAGE_NUMBER = 10**9
+_DIGITS = re.compile(r"[0-9]{1,40}")
+
+
+def is_whole_number(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``int`` also reads other scripts' digits, ``_``
+    and surrounding blanks)."""
+    return _DIGITS.fullmatch(text) is not None
 
 
 def page_size(value: str | None) -> int:
     """The page size asked for by the ``page_size`` parameter; absent or empty means the default."""
     if value is None or value == "":
         return DEFAULT_PAGE_SIZE
-    try:
-        size = int(value)
-    except ValueError:
-        size = -1
+    size = int(value) if is_whole_number(value) else -1
     if size not in PAGE_SIZES:
         allowed = ", ".join(str(size) for size in PAGE_SIZES)
         raise ValidationError({PAGE_SIZE_PARAM: [f"Choose a page size among {allowed}."]})
@@ -43,10 +48,7 @@ def page_number(value: str | None) -> int:
         return 1
     if value == "last":
         return -1
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
+    number = int(value) if is_whole_number(value) else 0
     if not 1 <= number <= MAX_PAGE_NUMBER:
         raise ValidationError({PAGE_PARAM: ["Give a page number, a whole number from 1, or 'last'."]})
     return number
@@ -114,17 +116,11 @@ class BoundedPaginator(Paginator):
         yield self.ELLIPSIS
 
 
-def web_page(queryset: QuerySet[Any], size: int, value: str | None) -> Page[Any]:
-    """The page of ``queryset`` the ``page`` parameter ``value`` asks for, read leniently as the pages do.
-
-    As Django's ``Paginator.get_page``: what is not a number is page 1, a page past the end is the last one,
-    and ``last`` (or a number below 1) is the last page. A page within the first :data:`COUNT_BOUND` rows
-    counts up to the bound only; any other needs the exact count to know where the end is.
+def web_page(queryset: QuerySet[Any], size: int, number: int) -> Page[Any]:
+    """Page ``number`` of ``queryset`` (as :func:`page_number` reads it: from 1, or -1 for the last page); a
+    page past the end is the last one. A page within the first :data:`COUNT_BOUND` rows counts up to the
+    bound only; any other needs the exact count to know where the end is.
     """
-    try:
-        number = 1 if value is None or value == "" else int(value)
-    except ValueError:
-        number = 0 if value == "last" else 1
     last = number < 1
     bound = COUNT_BOUND if not last and number * size <= COUNT_BOUND else None
     paginator = BoundedPaginator(queryset, size, bound)

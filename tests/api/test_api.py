@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -12,7 +14,7 @@ from fleet.inventory.owners import sync_owners
 from tests.inventory import factories
 from tests.inventory.scenario import Scenario
 from tests.tokens import new_key
-from tests.web.nasty import API_LISTS, NASTY, params
+from tests.web.nasty import API_LISTS, NASTY, PAST, SAMPLE, expected, one_param_per_kind, params
 from tests.web.test_instances import FILTERS
 
 pytestmark = pytest.mark.django_db
@@ -135,15 +137,19 @@ def test_empty_list_has_one_empty_page(scenario: Scenario) -> None:
 
 
 @pytest.mark.parametrize("path", list(API_LISTS))
-def test_no_value_of_any_parameter_breaks_the_api(scenario: Scenario, path: str) -> None:
-    client = token_client(scenario.root)
-    for param in params(API_LISTS[path]):
-        for value in NASTY:
+def test_each_kind_of_parameter_answers_each_value_as_the_table_says(scenario: Scenario, path: str) -> None:
+    """The same table as the pages' (tests/web/nasty.py): the same rule on both faces, in JSON."""
+    client, filterset = token_client(scenario.root), API_LISTS[path]
+    for param in params(filterset):
+        for value in NASTY if param in one_param_per_kind(filterset) else SAMPLE:
             response = client.get(path, {param: value})
-            status = response.status_code
-            assert status in (200, 400) or (param == "page" and status == 404), (param, value, status)
+            status, want = response.status_code, expected(filterset, param, value)
+            assert response["Content-Type"] == "application/json", (param, value)
+            assert status in ((200, 404) if want == PAST else (want,)), (param, value, status)
             if status == 400:
                 assert param in response.json(), (param, value, response.json())
+            if status == 404:
+                assert "past the last page" in response.json()["detail"], (param, value)
 
 
 def test_an_instance_has_its_secondary_nodes(scenario: Scenario) -> None:
@@ -184,3 +190,31 @@ def test_schema_and_docs(client: Client, scenario: Scenario) -> None:
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "//cdn" not in docs and "unpkg" not in docs
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/jobs/abc/",
+        "/api/nodes/abc/",
+        "/api/operations/abc/",
+        "/api/jobs/99999999999999999999999/",
+        "/api/instances/1/nope/",
+        "/api/nope/",
+    ],
+)
+def test_a_url_no_route_matches_is_a_json_404_under_the_api(scenario: Scenario, path: str) -> None:
+    client = token_client(scenario.root, "write")
+    for response in (client.get(path), client.post(path, {})):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_a_server_error_under_the_api_is_json(rf) -> None:
+    from fleet.conf import errors
+
+    response = errors.server_error(rf.get("/api/instances/"))
+    assert (response.status_code, response["Content-Type"]) == (500, "application/json")
+    assert json.loads(response.content) == {"detail": "Server error."}
+    assert errors.server_error(rf.get("/instances/"))["Content-Type"].startswith("text/html")

@@ -44,13 +44,17 @@ class ListPage(LoginRequiredMixin, View):
         except ValidationError as exc:
             errors.update(exc.message_dict)
             size = paging.DEFAULT_PAGE_SIZE
+        try:
+            number = paging.page_number(request.GET.get(paging.PAGE_PARAM))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if filterset.is_bound and not filterset.is_valid():
             errors.update({field: list(messages) for field, messages in filterset.errors.items()})
         page: Page[Any] | None = None
         rows: list[Any] = []
         if not errors:
             queryset = filterset.qs if filterset.is_bound else self.get_queryset()
-            page = paging.web_page(queryset, size, request.GET.get(paging.PAGE_PARAM))
+            page = paging.web_page(queryset, size, number)
             rows = self.decorate(list(page.object_list))
         context = {
             "title": self.title,
