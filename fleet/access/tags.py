@@ -99,6 +99,12 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+def max_owner_name(prefix: str) -> int:
+    """The longest owner name that fits a tag of either kind under ``prefix`` (a group's tag is the longer):
+    one bound for users and groups alike, so that a name's validity does not depend on its kind."""
+    return MAX_TAG_LENGTH - len(f"{prefix}:{OwnerKind.GROUP}:")
+
+
 def format_owner_tag(kind: OwnerKind | str, name: str, prefix: str) -> str:
     """Build the tag that makes ``name`` (a user or a group, per ``kind``) an owner.
 

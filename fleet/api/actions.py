@@ -2,9 +2,10 @@
 
 An action answers 202 with the operation it recorded (the worker submits it and follows its job; poll
 ``/api/operations/{id}/`` for the outcome). A retried request with the same ``Idempotency-Key`` header
-answers with the same operation and submits nothing again. A bad body is a 400 naming the field; a refused
-action is a 403 (not allowed) or a 409 (not now: the instance's state, or something under way on it), with
-the reason and the refusal's record; an instance the caller may not see is a 404.
+answers with the same operation and submits nothing again; the same key on a different request is a 409. A
+bad body (JSON only) is a 400 naming each field, ``{"field": ["what is wrong"]}``; a refused action is a 403
+(not allowed) or a 409 (not now: the instance's state, or something under way on it), with the reason and the
+refusal's record; an instance the caller may not see is a 404.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ Perform = Callable[..., Operation]  # an action of fleet.operations: (instance, 
 
 class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
     detail = serializers.CharField(help_text="Why the action was refused.")
-    operation = OperationSerializer(help_text="The refusal, as the audit log records it.")
+    operation = OperationSerializer(
+        required=False, help_text="The refusal, as the audit log records it (none for a read-only token)."
+    )
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -70,7 +73,9 @@ def _schema(body: Body, summary: str) -> Callable[[Any], Any]:
             ),
             404: OpenApiResponse(description="No such instance, or not yours."),
             409: OpenApiResponse(
-                RefusalSerializer, description="Not now: its state, or an operation under way."
+                RefusalSerializer,
+                description="Not now: its state, an operation under way, or an Idempotency-Key used before "
+                "for another request.",
             ),
         },
     )
@@ -84,8 +89,11 @@ def _answer(
     body.is_valid(raise_exception=True)
     try:
         operation = perform(by=caller_from_request(request, Via.API), **body.validated_data)
+    except operations.KeyReused as exc:  # the key's earlier request stands: a conflict, as for a busy VM
+        detail = f"Idempotency-Key {exc.errors['idempotency_key']}."
+        return Response({"detail": detail}, status=HTTP_409_CONFLICT)
     except operations.Invalid as exc:
-        raise ValidationError(exc.errors) from None
+        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
     except operations.Refused as refused:
         record = OperationSerializer(refused.operation).data
         answer = {"detail": refused.operation.error, "operation": record}
@@ -98,6 +106,7 @@ class InstanceActions:
     arguments of its ``fleet.operations`` function."""
 
     kwargs: dict[str, Any]
+    records_refusals = True  # a read token's attempt is refused (and recorded) by fleet.operations
 
     def _act(self, request: Request, body_class: Body, perform: Perform) -> Response:
         # Found whoever may see it: the policy, in fleet.operations, records an attempt on an instance the
@@ -107,17 +116,7 @@ class InstanceActions:
         )
         if instance is None:
             raise Http404(NOT_FOUND)
-        body = body_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            operation = perform(instance, by=caller_from_request(request, Via.API), **body.validated_data)
-        except operations.Invalid as exc:
-            raise ValidationError(exc.errors) from None
-        except operations.Refused as refused:
-            record = OperationSerializer(refused.operation).data
-            answer = {"detail": refused.operation.error, "operation": record}
-            return Response(answer, status=HTTP_409_CONFLICT if refused.conflict else HTTP_403_FORBIDDEN)
-        return Response(OperationSerializer(operation).data, status=HTTP_202_ACCEPTED)
+        return _answer(request, body_class, functools.partial(perform, instance))
 
     @_schema(ReasonSerializer, "Start the instance")
     @action(detail=True, methods=["post"])
@@ -168,6 +167,7 @@ class JobActions:
     """The POST action of the job viewset: cancel a job that has not ended."""
 
     kwargs: dict[str, Any]
+    records_refusals = True
 
     @_schema(ReasonSerializer, "Cancel the job (queued or waiting; the cancel permission: any)")
     @action(detail=True, methods=["post"])

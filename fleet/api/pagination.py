@@ -23,6 +23,17 @@ class Pagination(PageNumberPagination):
     page_size_query_description = f"Rows per page: one of {', '.join(map(str, paging.PAGE_SIZES))}."
     page_query_description = "A page number from 1, or 'last'."
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        digits = len(str(paging.MAX_PAGE_NUMBER)) - 2  # 1 to 999,999,999; empty is the first page
+        page = {"type": "string", "pattern": rf"^([1-9][0-9]{{0,{digits}}}|last)?$"}
+        size = {"type": "integer", "enum": list(paging.PAGE_SIZES), "default": paging.DEFAULT_PAGE_SIZE}
+        return [
+            {"name": self.page_query_param, "required": False, "in": "query",
+             "description": self.page_query_description, "schema": page},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": self.page_size_query_description, "schema": size},
+        ]  # fmt: skip
+
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         try:
             size = paging.page_size(request.query_params.get(self.page_size_query_param))

@@ -74,24 +74,25 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fleet.api.pagination.Pagination",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the API speaks JSON only
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "fleet.api.schema.FleetSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fleet API",
     "DESCRIPTION": (
-        "Read-only access to Fleet's view of its Ganeti clusters: instances, clusters, node groups, nodes, "
-        "networks and jobs. Authenticate with `Authorization: Token <key>` or `Authorization: Bearer <key>`: "
-        "each user makes theirs on the web UI's API tokens page, each named, scoped (`read`, or `write`: "
-        "read and write) and expiring; a read token is refused every method but GET, HEAD and OPTIONS "
-        "with 403. Every list takes the same "
-        "filters as the web pages, `page` and `page_size` (20, 50 or 100), and shows only what the caller "
-        "may see."
+        "Fleet's view of its Ganeti clusters (instances, clusters, node groups, nodes, networks, jobs and "
+        "the audit log of operations), and the actions on instances and jobs, each recorded as an operation "
+        "that the worker submits as a Ganeti job. Authenticate with `Authorization: Token <key>` or "
+        "`Authorization: Bearer <key>`: each user makes theirs on the web UI's API tokens page, each named, "
+        "scoped (`read`, or `write`: read and write) and expiring; a read token is refused every method but "
+        "GET, HEAD and OPTIONS with 403. Every list takes the same filters as the web pages, `page` and "
+        "`page_size` (20, 50 or 100), and shows only what the caller may see."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -72,6 +72,8 @@ class NamesField(forms.Field):
         if value in (None, ""):
             return []
         values = value if isinstance(value, list | tuple) else [value]
+        if len(values) > MAX_NAMES:  # counted as given, empty ones too
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
         names = [str(item).strip() for item in values]
         return [name for name in names if name]
 

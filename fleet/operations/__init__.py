@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.cancel import cancel_job
-    from fleet.operations.core import Caller, Invalid, Refused
+    from fleet.operations.core import Caller, Invalid, KeyReused, Refused
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
 _EXPORTS = {
     "Caller": "core",
     "Invalid": "core",
+    "KeyReused": "core",
     "Refused": "core",
     "start": "power",
     "shutdown": "power",
@@ -37,6 +38,7 @@ _EXPORTS = {
 __all__ = [
     "Caller",
     "Invalid",
+    "KeyReused",
     "Refused",
     "add_owner",
     "cancel_job",

@@ -1,4 +1,5 @@
-"""Who asks, as a face knows it: the account, its address, the face, and the request's idempotency key."""
+"""Who asks, as a face knows it: the account, its address, the face, the request's idempotency key, and
+whether its credential may only read."""
 
 from __future__ import annotations
 
@@ -17,4 +18,5 @@ def caller_from_request(request: Any, via: Via, key: str | None = None) -> Calle
     key = request.headers.get(IDEMPOTENCY_HEADER, "") if key is None else key
     if len(key) > MAX_KEY or not key.isprintable():
         raise Invalid({"idempotency_key": f"at most {MAX_KEY} printable characters"})
-    return Caller(request.user, request.META.get("REMOTE_ADDR") or None, via, key)
+    read_only = getattr(getattr(request, "auth", None), "can_write", True) is False  # a read token
+    return Caller(request.user, request.META.get("REMOTE_ADDR") or None, via, key, read_only)

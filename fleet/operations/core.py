@@ -25,10 +25,11 @@ from fleet.notify import mail
 from fleet.operations.announce import announce
 from fleet.operations.models import Operation, OperationKind, OperationStatus, Via
 
-__all__ = ["Caller", "Invalid", "Refused", "record"]
+__all__ = ["Caller", "Invalid", "KeyReused", "Refused", "record"]
 
 MAX_REASON = 2000  # characters of a requester's reason
 REFUSED_TOPIC = "refused attempts"
+READ_ONLY = "This token may only read: acting needs a token with the 'read and write' scope."
 NOT_FOUND = "No instance matches the given query."  # the same for "not yours" as for "no such instance"
 
 
@@ -40,6 +41,7 @@ class Caller:
     address: str | None = None
     via: Via = Via.WEB
     idempotency_key: str = ""
+    read_only: bool = False  # a credential that may only read (a read token): its attempts are refused
 
 
 class Invalid(ValueError):
@@ -48,6 +50,10 @@ class Invalid(ValueError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
+
+
+class KeyReused(Invalid):
+    """The idempotency key was used before for a different request; nothing was recorded."""
 
 
 class Refused(PermissionDenied):
@@ -88,6 +94,8 @@ def record(
     if again is not None:
         return again
     decision = policy.decide(by.user, action, target)
+    if by.read_only and decision.visible:
+        decision = policy.Decision(False, READ_ONLY)
     if not decision.allowed:
         return _refuse(operation, decision.reason, visible=decision.visible)
     why = (state(target) if state else "") or (_conflict(target) if isinstance(target, Instance) else "")
@@ -138,7 +146,7 @@ def _same_request(operation: Operation, by: Caller) -> Operation | None:
         return None
     asked = (operation.kind, operation.cluster_id, operation.instance_name, operation.params)
     if (earlier.kind, earlier.cluster_id, earlier.instance_name, earlier.params) != asked:
-        raise Invalid({"idempotency_key": f"already used for another request (operation {earlier.pk})"})
+        raise KeyReused({"idempotency_key": f"already used for another request (operation {earlier.pk})"})
     if earlier.status == OperationStatus.REFUSED:  # the same request gets the same answer
         raise Refused(earlier, conflict=earlier.conflict)
     return earlier

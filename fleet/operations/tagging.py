@@ -15,6 +15,7 @@ from fleet.access.tags import (
     flag_tag,
     flags_from_tags,
     format_owner_tag,
+    max_owner_name,
     owners_from_tags,
 )
 from fleet.inventory.models import Instance
@@ -86,6 +87,8 @@ def _locked(instance: Instance) -> bool:
 def _owner_tag(kind: str, name: str) -> str:
     if kind not in (OwnerKind.USER, OwnerKind.GROUP):
         raise Invalid({"kind": "user or group"})
+    if len(name) > max_owner_name(_prefix()):
+        raise Invalid({"name": f"at most {max_owner_name(_prefix())} characters"})
     try:
         return format_owner_tag(kind, name, _prefix())
     except TagError as exc:

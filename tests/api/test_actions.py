@@ -57,8 +57,10 @@ def test_a_retry_with_the_same_key_is_the_same_operation(scenario: Scenario, log
     assert first.json()["id"] == again.json()["id"]
     assert Operation.objects.count() == 1
     other = post(client, url(scenario, "vm-a1", "shutdown"), {}, **{"Idempotency-Key": "abc-1"})
-    assert other.status_code == 400
-    assert "idempotency_key" in other.json()
+    assert other.status_code == 409
+    assert other.json() == {
+        "detail": f"Idempotency-Key already used for another request (operation {first.json()['id']})."
+    }
     assert Operation.objects.count() == 1
 
 
@@ -78,7 +80,32 @@ def test_a_bad_body_is_a_400_naming_the_field_and_records_nothing(
 ) -> None:
     response = post(login("root"), url(scenario, "vm-a0", action), body)
     assert response.status_code == 400
-    assert field in response.json()
+    errors = response.json()
+    assert field in errors and all(isinstance(m, str) for m in errors[field]), errors
+    assert not Operation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"change": "add", "kind": "user", "name": "x" * 200}, "name"),
+        ({"change": "add", "kind": "user", "name": "ünï"}, "name"),
+        ({"change": "add", "kind": "robot", "name": "bob"}, "kind"),
+        ({"change": "swap", "kind": "user", "name": "bob"}, "change"),
+    ],
+)
+def test_a_bad_owner_change_is_a_400_as_the_schema_says(
+    scenario: Scenario, login: Any, body: dict[str, Any], field: str
+) -> None:
+    response = post(login("root"), url(scenario, "vm-a0", "owners"), body)
+    assert response.status_code == 400 and list(response.json()) == [field], response.json()
+    assert not Operation.objects.exists()
+
+
+def test_the_api_takes_json_bodies_only(scenario: Scenario, login: Any) -> None:
+    response = login("root").post(url(scenario, "vm-a0", "reboot"), {"kind": "hard"})  # a form body
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
     assert not Operation.objects.exists()
 
 

@@ -1,5 +1,5 @@
-"""The browser tests' stack: `fleet demo` itself (a tiny simulated fleet, synced, the worker and gunicorn on a
-free port, an admin and a user who owns VMs), and Debian's Chromium driven by Playwright.
+"""The browser tests' stack: `fleet demo` itself (tests/demo.py: a tiny simulated fleet, synced, the worker
+and gunicorn on a free port, an admin and a user who owns VMs), and Debian's Chromium driven by Playwright.
 
 Playwright's own browser downloads are never used: the tests launch /usr/bin/chromium (scripts/bootstrap
 installs it).
@@ -7,21 +7,16 @@ installs it).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from fleet.simulator.process import free_port
+from tests.demo import Stack, running_demo
+
+__all__ = ["Stack"]  # the browser tests import it from here
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,78 +26,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
-START_TIMEOUT = 120.0
 SYNC_INTERVAL = 1.0  # the worker's pass interval: a fault shows on the pages within a few seconds
 INSTANCES = 130  # enough for several pages at every page size
-
-
-@dataclass
-class Stack:
-    """A running `fleet demo`: what it printed to demo.json, and a way to ask its database."""
-
-    process: subprocess.Popen[bytes]
-    state_dir: Path
-    facts: dict[str, Any]
-
-    @property
-    def url(self) -> str:
-        return str(self.facts["url"])
-
-    @property
-    def admin(self) -> dict[str, str]:
-        return dict(self.facts["admin"])
-
-    @property
-    def user(self) -> dict[str, str]:
-        return dict(self.facts["user"])
-
-    def query(self, code: str) -> Any:
-        """Run ``code`` in `fleet manage shell` on the demo's database; it assigns ``result``, returned
-        through JSON."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEET_", "DJANGO_"))}
-        env["FLEET_CONFIG"] = self.facts["config"]
-        script = f"import json\n{code}\nprint(json.dumps(result))"
-        done = subprocess.run(
-            [*FLEET, "manage", "shell", "--no-imports", "-c", script],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`fleet demo --profile tiny` on a free port, until the session ends."""
-    state_dir = tmp_path_factory.mktemp("demo")
-    cmd = [
-        *FLEET, "demo", "--profile", "tiny", "--instances", str(INSTANCES), "--port", str(free_port()),
-        "--state-dir", str(state_dir), "--interval", str(SYNC_INTERVAL), "--rapi-timeout", "1",
+    options = [
+        "--instances", str(INSTANCES), "--interval", str(SYNC_INTERVAL), "--rapi-timeout", "1",
         "--time-scale", "0.1",
     ]  # fmt: skip
-    log = state_dir / "demo.out"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=state_dir)
-    ready = state_dir / "demo.json"
-    deadline = time.monotonic() + START_TIMEOUT
-    try:
-        while not ready.exists():
-            assert process.poll() is None, f"fleet demo stopped:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"fleet demo not ready:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield Stack(process, state_dir, json.loads(ready.read_text()))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, log.read_text()
-    assert "Stopping." in log.read_text()
+    with running_demo(tmp_path_factory.mktemp("demo"), *options) as running:
+        yield running
 
 
 @dataclass(frozen=True)

@@ -98,22 +98,26 @@ def test_the_last_use_is_written_at_most_once_a_minute(alice: User) -> None:
 @pytest.mark.urls("tests.tokens.urls")
 def test_only_write_tokens_may_post_to_an_endpoint_that_declares_nothing(alice: User) -> None:
     read, write = new_key(alice, "read"), new_key(alice, "write")
-    refused = Client(HTTP_AUTHORIZATION=f"Bearer {read}").post(WRITE, {"x": "1"})
+    refused = Client(HTTP_AUTHORIZATION=f"Bearer {read}").post(
+        WRITE, {"x": "1"}, content_type="application/json"
+    )
     assert refused.status_code == 403 and "may only read" in refused.json()["detail"]
-    allowed = Client(HTTP_AUTHORIZATION=f"Bearer {write}").post(WRITE, {"x": "1"})
+    allowed = Client(HTTP_AUTHORIZATION=f"Bearer {write}").post(
+        WRITE, {"x": "1"}, content_type="application/json"
+    )
     assert allowed.status_code == 200 and allowed.json() == {"user": "alice", "data": {"x": "1"}}
-    assert Client().post(WRITE, {"x": "1"}).status_code == 401
+    assert Client().post(WRITE, {"x": "1"}, content_type="application/json").status_code == 401
 
 
 @pytest.mark.urls("tests.tokens.urls")
 def test_a_session_may_post_with_its_csrf_token_only(alice: User) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
-    refused = client.post(WRITE, {"x": "1"})
+    refused = client.post(WRITE, {"x": "1"}, content_type="application/json")
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
     client.get("/account/tokens/")  # the page sets the CSRF cookie
     csrf = client.cookies["csrftoken"].value
-    allowed = client.post(WRITE, {"x": "1"}, HTTP_X_CSRFTOKEN=csrf)
+    allowed = client.post(WRITE, {"x": "1"}, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
     assert allowed.status_code == 200 and allowed.json()["user"] == "alice"
 
 
@@ -133,12 +137,24 @@ def test_the_schema_describes_the_token_scheme() -> None:
     assert {"tokenAuth": []} in schema["paths"]["/api/clusters/"]["get"]["security"]
 
 
-def test_an_instance_action_needs_a_write_token(scenario: Scenario) -> None:
+def test_an_instance_action_needs_a_write_token_and_a_read_tokens_attempt_is_audited(
+    scenario: Scenario,
+) -> None:
     path = f"/api/instances/{scenario['vm-a0'].pk}/reboot/"
     read, write = new_key(scenario.alice, "read"), new_key(scenario.alice, "write")
     refused = Client(HTTP_AUTHORIZATION=f"Bearer {read}").post(path, {}, content_type="application/json")
     assert refused.status_code == 403 and "may only read" in refused.json()["detail"]
-    assert not Operation.objects.exists()
+    attempt = Operation.objects.get()
+    assert (attempt.status, attempt.requester, attempt.via) == ("refused", scenario.alice, "api")
+    assert refused.json()["operation"]["id"] == attempt.pk
+    # An instance the token's user may not see is a 404, as with any credential.
+    theirs = f"/api/instances/{scenario['vm-a7'].pk}/reboot/"
+    assert (
+        Client(HTTP_AUTHORIZATION=f"Bearer {read}")
+        .post(theirs, {}, content_type="application/json")
+        .status_code
+        == 404
+    )
     done = Client(HTTP_AUTHORIZATION=f"Bearer {write}").post(path, {}, content_type="application/json")
     assert done.status_code == 202, done.content
-    assert Operation.objects.get().requester == scenario.alice
+    assert Operation.objects.get(pk=done.json()["id"]).status == "pending"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fleet.access.tags import max_owner_name
 from fleet.operations.models import Operation
 from fleet.operations.power import MAX_SHUTDOWN_TIMEOUT, REBOOT_KINDS
+
+OWNER_NAME = r"^[A-Za-z0-9_.+*/@-]+$"  # fleet.access.tags.NAME_PATTERN, spelled out: ASCII in every engine
 
 
 class OperationJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -98,6 +102,8 @@ class OwnerChangeSerializer(ReasonSerializer):
     kind = serializers.ChoiceField(
         choices=["user", "group"], help_text="A Fleet user, or every member of a group."
     )
-    name = serializers.CharField(
-        max_length=120, help_text="The user's or group's name (an account may come later)."
+    name = serializers.RegexField(
+        OWNER_NAME,
+        max_length=max_owner_name(settings.FLEET_TAG_PREFIX),
+        help_text="The user's or group's name (an account may come later): what a Ganeti tag can hold.",
     )
