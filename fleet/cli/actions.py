@@ -94,6 +94,7 @@ def _instance(name: str, cluster: str | None) -> Any:
 
 def _follow(operation_id: int, timeout: float) -> None:
     """Print the operation's progress and its job's new log lines until it ends; exit 1 if it failed."""
+    from fleet.jobs.lifecycle import log_text
     from fleet.operations.models import Operation, OperationStatus
 
     started = time.monotonic()
@@ -108,8 +109,8 @@ def _follow(operation_id: int, timeout: float) -> None:
             job = f" as job {operation.ganeti_job_id}" if operation.ganeti_job_id else ""
             click.echo(f"{operation.status}{job}")
         log = operation.job.log if operation.job is not None else []
-        for serial, _, _, text in log[printed:]:
-            click.echo(f"  [{serial}] {text}")
+        for serial, _, _, message in log[printed:]:
+            click.echo(f"  [{serial}] {log_text(message)}")
         printed = len(log)
         if not operation.is_open:
             break

@@ -7,6 +7,7 @@ here; the caller fetches and saves. A final job never changes again, whatever ar
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,14 @@ def apply(job: Job, report: Report) -> list[str]:
     if append_log(job, report.log):
         changed += ["log", "last_log_serial"]
     return changed
+
+
+def log_text(message: Any) -> str:
+    """A log entry's message as text. Ganeti's "message" entries are text; others (a remote import's
+    progress, for one) carry a structure, written here as compact JSON rather than as Python's repr."""
+    if isinstance(message, str):
+        return message
+    return json.dumps(message, sort_keys=True, separators=(", ", ": "), default=str)
 
 
 def append_log(job: Job, entries: Iterable[Sequence[Any]]) -> bool:

@@ -11,6 +11,7 @@ from django.test import Client
 
 from fleet.inventory.models import Instance
 from fleet.inventory.owners import sync_owners
+from fleet.jobs.models import Job, JobStatus
 from fleet.simulator.defaults import IPOLICY
 from tests.inventory import factories
 
@@ -143,3 +144,16 @@ def test_a_name_no_host_name_holds_still_links_to_its_pages(root: User, name: st
     assert f"<h1>{name} " in detail
     cluster_link = re.search(r'<a href="(/clusters/[^"]+)">', detail)
     assert cluster_link and f"<h1>{name}.cluster</h1>" in page(root, cluster_link[1])
+
+
+def test_a_job_log_entry_that_is_a_structure_shows_as_json(root: User) -> None:
+    cluster = factories.cluster("alpha.example.org")
+    Job.objects.create(
+        cluster=cluster,
+        job_id=9,
+        status=JobStatus.SUCCESS,
+        log=[[1, [1_700_000_000, 0], "remote-import", {"recent_output": ["a", "b"], "progress": 50}]],
+    )
+    html = page(root, "/jobs/alpha.example.org/9/")
+    assert "{&quot;progress&quot;: 50, &quot;recent_output&quot;: [&quot;a&quot;, &quot;b&quot;]}" in html
+    assert "{&#x27;" not in html  # not Python's repr

@@ -145,7 +145,10 @@ def build(kind: str) -> dict[str, object]:
         requester=requester,
         reason=mark(kind, "reason"),
         instance=instance,
-        log=[[1, [now.timestamp(), 0], "message", mark(kind, "log")]],
+        log=[
+            [1, [now.timestamp(), 0], "message", mark(kind, "log")],
+            [2, [now.timestamp(), 0], "remote-import", {"progress": mark(kind, "log-structure")}],
+        ],
         error_class=mark(kind, "error-class"),
         error_message=mark(kind, "error-message"),
     )

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from django import template
 from django.utils.html import format_html
 
+from fleet.jobs import lifecycle
+
 register = template.Library()
 
 
@@ -79,6 +81,12 @@ def ganeti_ts(value: Any) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(float(seconds) + float(microseconds) / 1e6, tz=dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+@register.filter
+def log_text(message: Any) -> str:
+    """A job log entry's message as text (``fleet.jobs.lifecycle.log_text``)."""
+    return lifecycle.log_text(message)
 
 
 @register.simple_tag(takes_context=True)
