@@ -4,9 +4,13 @@ protocol-level checks."""
 
 from __future__ import annotations
 
+import atexit
 import json
+import queue
 import ssl
 import subprocess
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,32 +48,77 @@ def raw(method: str, path: str, query: list[tuple[str, Any]] | None = None, body
     return {"call": "Raw", "args": [method, path, query or [], body]}
 
 
+class _OfficialClient:
+    """One long-lived official-client process (rapi_batch.py --serve) for one target and account: a batch is a
+    line of JSON in and a line of JSON out, so the suite starts Debian's python3 and imports Ganeti once per
+    account instead of once per batch."""
+
+    def __init__(self, url: str, user: str, password: str) -> None:
+        # a file, never a pipe nobody reads; it lives as long as the process
+        self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [GANETI_PYTHON, str(SCRIPTS / "rapi_batch.py"), "--serve", "--url", url, "--user", user,
+             "--password", password],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
+        )  # fmt: skip
+        self.answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.lock = threading.Lock()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.answers.put(line)
+        self.answers.put("")  # the process has ended
+
+    def run(self, steps: list[Step], timeout: float) -> str:
+        """The reports of one batch as the JSON line the process printed; raises if it crashed or hung."""
+        assert self.process.stdin is not None
+        with self.lock:
+            try:
+                self.process.stdin.write(json.dumps(steps) + "\n")
+                self.process.stdin.flush()
+                answer = self.answers.get(timeout=timeout)
+            except (OSError, queue.Empty):
+                answer = ""
+            if not answer:
+                self.stop()
+                self.errors.seek(0)
+                said = self.errors.read()[-20_000:]
+                raise AssertionError(f"official client crashed or hung (rc {self.process.poll()}):\n{said}")
+            return answer
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+_CLIENTS: dict[tuple[str, str, str], _OfficialClient] = {}
+
+
+@atexit.register
+def _stop_clients() -> None:
+    for client in _CLIENTS.values():
+        client.stop()
+
+
 def batch(
     target: RapiTarget, steps: list[Step], *, reader: bool = False, timeout: float = 240
 ) -> list[Report]:
-    """Runs the steps in one official-client process, as the target's writer (or its read-only user)."""
+    """Runs the steps in one batch of the official client, as the target's writer (or its read-only user)."""
     user, password = (target.reader, target.reader_password) if reader else (target.username, target.password)
-    proc = subprocess.run(
-        [
-            GANETI_PYTHON,
-            str(SCRIPTS / "rapi_batch.py"),
-            "--url",
-            target.url,
-            "--user",
-            user,
-            "--password",
-            password,
-        ],
-        input=json.dumps(steps),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"official client crashed (rc {proc.returncode}):\n{proc.stderr}")
-    reports: list[Report] = json.loads(proc.stdout)
-    assert len(reports) == len(steps), proc.stdout
+    key = (target.url, user, password)
+    client = _CLIENTS.get(key)
+    if client is None or client.process.poll() is not None:
+        client = _CLIENTS[key] = _OfficialClient(*key)
+    try:
+        answer = client.run(steps, timeout)
+    except AssertionError:
+        del _CLIENTS[key]
+        raise
+    reports: list[Report] = json.loads(answer)
+    assert len(reports) == len(steps), answer
     return reports
 
 
@@ -176,19 +225,17 @@ class Facts:
         return None
 
 
+# The OS list of each target (by address and certificate): /2/os is a job on a real cluster (OpOsDiagnose on
+# every node, a second or two), and no test installs or removes an OS.
+_OSES: dict[tuple[str, str], list[str]] = {}
+
+
 def facts(target: RapiTarget) -> Facts:
-    info, oses, nodes, groups = (
-        ok(r)
-        for r in batch(
-            target,
-            [
-                call("GetInfo"),
-                call("GetOperatingSystems"),
-                call("GetNodes", bulk=True),
-                call("GetGroups", bulk=True),
-            ],
-        )
-    )
+    known = _OSES.get((target.url, target.fingerprint))
+    steps = [call("GetInfo"), call("GetNodes", bulk=True), call("GetGroups", bulk=True)]
+    reports = batch(target, steps if known else [*steps, call("GetOperatingSystems")])
+    info, nodes, groups = (ok(r) for r in reports[:3])
+    oses = known or _OSES.setdefault((target.url, target.fingerprint), ok(reports[3]))
     uuids = {g["uuid"]: g["name"] for g in groups}
     usable = [n for n in nodes if n["vm_capable"] and not n["offline"] and not n["drained"]]
     by_group: dict[str, list[str]] = {}
