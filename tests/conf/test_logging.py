@@ -24,8 +24,7 @@ def test_the_worker_logs_passes_at_info_and_requests_only_at_debug(
 ) -> None:
     fleet = Fleet(f"sqlite:///{tmp_path / 'fleet.sqlite3'}", tmp_path)
     fleet.run("manage", "migrate", "-v", "0")
-    for target in simulator:
-        fleet.add_cluster(target)
+    fleet.add_clusters(simulator)
 
     lines = _worker_once(fleet)
     for target in simulator:

@@ -53,8 +53,7 @@ def test_worker_and_web_server_write_one_sqlite_file_at_once(
     fleet = Fleet(f"sqlite:///{database}", tmp_path)
     fleet.env |= {"FLEET_SECURE_COOKIES": "false", "FLEET_SSL_REDIRECT": "false"}  # plain http on loopback
     fleet.run("manage", "migrate", "-v", "0")
-    for target in sim.targets:
-        fleet.add_cluster(target)
+    fleet.add_clusters(sim.targets)
     fleet.python(
         "from django.contrib.auth.models import User;"
         f"User.objects.create_user('alice', password={PASSWORD!r})"

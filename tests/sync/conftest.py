@@ -125,6 +125,12 @@ class Fleet:
             "--fingerprint", target.fingerprint,
         )  # fmt: skip
 
+    def add_clusters(self, targets: list[RapiTarget]) -> None:
+        """What `fleet cluster add` does for each target, in one process (a process per cluster costs a
+        Django start-up each; tests/cli covers the command itself)."""
+        rows = [(t.url, t.username, t.password, t.fingerprint) for t in targets]
+        self.python(f"from fleet.cli.cluster import register\nfor row in {rows!r}:\n    register(*row)")
+
 
 def wait_for_text(path: Path, text: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
