@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Simulated
-from tests.sync.conftest import FLEET, Fleet, database_url, set_faults, wait_for_text
+from tests.sync.conftest import FLEET, Fleet, database_url, migrated_database, set_faults, wait_for_text
 
-__all__ = ["database_url"]  # a fixture, used by name
+__all__ = ["database_url", "migrated_database"]  # fixtures, used by name
 
 OWNED = (
     "from fleet.inventory.models import InstanceOwner;"
@@ -32,15 +32,14 @@ def fleet(
     (made after the sync); and an account "bob" that owns nothing."""
     sim = fresh_simulator(time_scale=0.05)
     fleet = Fleet(database_url, tmp_path)
-    fleet.run("manage", "migrate", "-v", "0")
     fleet.add_cluster(sim.targets[0])
     fleet.run("worker", "--once")
-    name, owner = fleet.python(OWNED).split()
-    fleet.python(
+    name, owner = fleet.python(
+        f"{OWNED};"
         "from django.contrib.auth.models import User;"
-        f"User.objects.create_user({owner!r}, 'owner@example.org', 'pw');"
+        "User.objects.create_user(o.name, 'owner@example.org', 'pw');"
         "User.objects.create_user('bob', 'bob@example.org', 'pw')"
-    )
+    ).split()
     yield fleet, sim, name, owner
 
 

@@ -61,4 +61,4 @@ def servers() -> Iterator[Callable[..., SmtpServer]]:
             server.stop()
 
 
-from tests.sync.conftest import database_url  # noqa: E402, F401 (the processes' own database)
+from tests.sync.conftest import database_url, migrated_database  # noqa: E402, F401 (the processes' own database)

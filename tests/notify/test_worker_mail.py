@@ -35,7 +35,6 @@ def fleet(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Fleet:
         "FLEET_MAIL_TLS": "none",
         "FLEET_MAIL_FROM": "fleet@example.org",
     }
-    fleet.run("manage", "migrate", "-v0")
     return fleet
 
 

@@ -93,7 +93,6 @@ def test_two_workers_share_the_clusters_and_take_over_from_a_killed_one(
 ) -> None:
     sim = fresh_simulator("--clusters", str(CLUSTERS))
     fleet = Fleet(database_url, tmp_path)
-    fleet.run("manage", "migrate", "-v", "0")
     fleet.add_clusters(sim.targets)
     cluster_ids = set(last_synced(database_url))
     assert len(cluster_ids) == CLUSTERS

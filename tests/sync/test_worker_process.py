@@ -18,7 +18,6 @@ def test_a_killed_worker_resumes_its_job_on_restart(
     sim = fresh_simulator()
     target = sim.targets[0]
     fleet = Fleet(database_url, tmp_path)
-    fleet.run("manage", "migrate", "-v", "0")
     fleet.add_cluster(target)
     fleet.run("worker", "--once")
     name = fleet.python(
