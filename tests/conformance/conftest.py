@@ -52,6 +52,16 @@ def target(request: pytest.FixtureRequest) -> RapiTarget:
     return real
 
 
+@pytest.fixture(scope="module", params=TARGETS)
+def module_target(request: pytest.FixtureRequest) -> RapiTarget:
+    """`target` for a module's shared objects: the module's tests run against the simulator, then against
+    the real cluster, so that a module-scoped fixture is made once per target."""
+    if request.param == "simulator":
+        return _simulated(request)
+    real: RapiTarget = request.getfixturevalue("real_ganeti")
+    return real
+
+
 @pytest.fixture
 def sim_target(request: pytest.FixtureRequest) -> RapiTarget:
     """For checks that only make sense on a generated fleet (several nodes, plausible htools results)."""

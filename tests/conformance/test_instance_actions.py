@@ -4,11 +4,15 @@ rename checks, power actions, tags, parameter changes, on the simulator and on a
 from __future__ import annotations
 
 import html
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.conformance.official import (
+    Facts,
     Step,
     batch,
     call,
@@ -28,6 +32,32 @@ pytestmark = pytest.mark.conformance
 
 IMAGE = {"img_id": "debian-12", "img_format": "diskdump"}
 RUNNING_OS_SCRIPTS = " - INFO: Running instance OS create scripts..."
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Two diskless instances the module's tests share, each test leaving them as it found them: one stopped
+    (no tags, its name its own), one running (a create, or a delete, is a second or two of a real cluster)."""
+
+    target: RapiTarget
+    facts: Facts
+    stopped: str
+    running: str
+
+
+@pytest.fixture(scope="module")
+def shared(module_target: RapiTarget) -> Iterator[Shared]:
+    f = facts(module_target)
+    token = uuid.uuid4().hex[:8]
+    stopped, running = f"conf-{token}.example.test", f"conf-{token}-up.example.test"
+    try:
+        for report in batch(module_target, [create(stopped, f, start=False), create(running, f)]):
+            succeeded(report)
+        yield Shared(module_target, f, stopped, running)
+    finally:
+        gone = batch(module_target, [job("DeleteInstance", stopped), job("DeleteInstance", running)])
+    for report in gone:
+        succeeded(report)
 
 
 def redacted(report: dict[str, Any], status: str = "success") -> dict[str, Any]:
@@ -157,59 +187,51 @@ def test_reinstall_to_another_os_clears_first(target: RapiTarget, unique: str) -
     succeeded(r[8])
 
 
-def test_rename_checks_in_ganeti_order(target: RapiTarget, unique: str) -> None:
+def test_rename_checks_in_ganeti_order(shared: Shared, unique: str) -> None:
     """The IP check needs the name check; the new name must resolve (name_check) to an address nobody
     answers on (ip_check); an existing name is refused before the state is looked at; only a stopped
     instance is renamed."""
-    f = facts(target)
-    stopped, running = f"conf-{unique}.example.test", f"conf-{unique}-up.example.test"
+    target, f = shared.target, shared.facts
+    stopped, running = shared.stopped, shared.running
     node = f.nodes[-1]
     short = node.split(".")[0]
     no_checks = {"name_check": False, "ip_check": False}
     r = batch(
         target,
         [
-            create(stopped, f, start=False),
-            create(running, f),
             job("RenameInstance", stopped, f"conf-{unique}-b.example.test", name_check=False),
             job("RenameInstance", stopped, f"conf-{unique}-b.example.test", ip_check=False),
             job("RenameInstance", running, stopped, **no_checks),
-            job("RenameInstance", running, f"conf-{unique}-b.example.test", **no_checks),  # 5
+            job("RenameInstance", running, f"conf-{unique}-b.example.test", **no_checks),
             job("RenameInstance", stopped, node),
-            job("RenameInstance", stopped, short, ip_check=False),
+            job("RenameInstance", stopped, short, ip_check=False),  # 5
             job("RenameInstance", node, stopped, **no_checks),
             call("GetNode", node),
-            call("RenameInstance", stopped, "", **no_checks),  # 10
-            job("DeleteInstance", stopped),
-            job("DeleteInstance", running),
+            call("RenameInstance", stopped, "", **no_checks),
         ],
     )
-    succeeded(r[0])
-    succeeded(r[1])
-    assert failed(r[2]) == ("OpPrereqError", ["IP address check requires a name check", "wrong_input"])
-    error_class, (message, ecode) = failed(r[3])
+    assert failed(r[0]) == ("OpPrereqError", ["IP address check requires a name check", "wrong_input"])
+    error_class, (message, ecode) = failed(r[1])
     assert (error_class, ecode) == ("OpPrereqError", "resolver_error")
     assert message.startswith(f"The given name (conf-{unique}-b.example.test) does not resolve: ")
-    assert failed(r[4]) == (
+    assert failed(r[2]) == (
         "OpPrereqError",
         [f"Instance '{stopped}' is already in the cluster", "already_exists"],
     )
-    assert failed(r[5]) == (
+    assert failed(r[3]) == (
         "OpPrereqError",
         [f"Instance '{running}' is marked to be up, cannot rename", "wrong_state"],
     )
-    pip = ok(r[9])["pip"]
-    assert failed(r[6]) == (
+    pip = ok(r[7])["pip"]
+    assert failed(r[4]) == (
         "OpPrereqError",
         [f"IP {pip} of instance {node} already in use", "resource_not_unique"],
     )
-    renamed = succeeded(r[7])
+    renamed = succeeded(r[5])
     assert renamed["opresult"] == [node] and renamed["summary"] == ["INSTANCE_RENAME"]
-    assert log_lines(r[7]) == [f" - INFO: Resolved given name '{short}' to '{node}'"]
-    assert succeeded(r[8])["opresult"] == [stopped]
-    assert http_error(r[10]) == 400
-    succeeded(r[11])
-    succeeded(r[12])
+    assert log_lines(r[5]) == [f" - INFO: Resolved given name '{short}' to '{node}'"]
+    assert succeeded(r[6])["opresult"] == [stopped]
+    assert http_error(r[8]) == 400
 
 
 def test_power_actions_and_their_refusals(target: RapiTarget, unique: str) -> None:
@@ -262,100 +284,90 @@ def test_power_actions_and_their_refusals(target: RapiTarget, unique: str) -> No
     succeeded(r[16])
 
 
-def test_ownership_tags(target: RapiTarget, unique: str) -> None:
+def test_ownership_tags(shared: Shared, unique: str) -> None:
     """Tags as Fleet writes owners: added idempotently; a removal of a tag that is not there fails and
     removes nothing; Ganeti's characters and 128-character limit; non-ASCII text cannot enter a job."""
-    f = facts(target)
-    name = f"conf-{unique}.example.test"
+    target, name = shared.target, shared.stopped
     owners = [f"fleet:user:{unique}", "fleet:group:noc"]
     r = batch(
         target,
         [
-            create(name, f, start=False),
             job("AddInstanceTags", name, owners),
             job("AddInstanceTags", name, owners[:1]),
             job("DeleteInstanceTags", name, ["fleet:user:bob"]),
             job("DeleteInstanceTags", name, ["fleet:user:bob", "fleet:user:carol", owners[0]]),
-            call("GetInstanceTags", name),  # 5
-            job("AddInstanceTags", name, ["fleet:user:a b"]),
+            call("GetInstanceTags", name),
+            job("AddInstanceTags", name, ["fleet:user:a b"]),  # 5
             job("AddInstanceTags", name, ["ok.tag", "a=b"]),
             job("AddInstanceTags", name, ["x" * 128]),
             job("AddInstanceTags", name, ["y" * 129]),
-            job("DeleteInstanceTags", name, ["x" * 128, "bad tag"]),  # 10
-            call("AddInstanceTags", name, ["fleet:user:\u00e9"]),
+            job("DeleteInstanceTags", name, ["x" * 128, "bad tag"]),
+            call("AddInstanceTags", name, ["fleet:user:\u00e9"]),  # 10
             call("GetInstanceTags", name),
             job("DeleteInstanceTags", name, [*owners, "x" * 128]),
             call("GetInstanceTags", name),
-            job("DeleteInstance", name),  # 15
         ],
     )
-    succeeded(r[0])
-    assert succeeded(r[1])["summary"] == ["TAGS_SET"]
-    succeeded(r[2])
-    assert failed(r[3]) == ("OpPrereqError", ["Tag(s) 'fleet:user:bob' not found", "unknown_entity"])
-    assert failed(r[4]) == (
+    assert succeeded(r[0])["summary"] == ["TAGS_SET"]
+    succeeded(r[1])
+    assert failed(r[2]) == ("OpPrereqError", ["Tag(s) 'fleet:user:bob' not found", "unknown_entity"])
+    assert failed(r[3]) == (
         "OpPrereqError",
         ["Tag(s) 'fleet:user:bob', 'fleet:user:carol' not found", "unknown_entity"],
     )
-    assert sorted(ok(r[5])) == sorted(owners)
-    for index in (6, 7, 10):
+    assert sorted(ok(r[4])) == sorted(owners)
+    for index in (5, 6, 9):
         assert failed(r[index]) == ("TagError", ["Tag contains invalid characters"])
-    succeeded(r[8])
-    assert failed(r[9]) == ("TagError", ["Tag too long (>128 characters)"])
-    assert http_error(r[11]) == 500
-    assert sorted(ok(r[12])) == sorted([*owners, "x" * 128])
-    succeeded(r[13])
-    assert ok(r[14]) == []
-    succeeded(r[15])
+    succeeded(r[7])
+    assert failed(r[8]) == ("TagError", ["Tag too long (>128 characters)"])
+    assert http_error(r[10]) == 500
+    assert sorted(ok(r[11])) == sorted([*owners, "x" * 128])
+    succeeded(r[12])
+    assert ok(r[13]) == []
 
 
-def test_backend_parameters_against_the_ipolicy(target: RapiTarget, unique: str) -> None:
+def test_backend_parameters_against_the_ipolicy(shared: Shared) -> None:
     """vCPUs outside the ipolicy are refused with its range; more memory than the node has is refused before
     the policy is looked at; a running instance keeps its live values until it restarts; migration settings
     are the cluster's."""
-    f = facts(target)
-    name = f"conf-{unique}.example.test"
+    target, name = shared.target, shared.running
     r = batch(
         target,
         [
-            create(name, f),
             job("ModifyInstance", name, beparams={"vcpus": 9}),
             job("ModifyInstance", name, beparams={"maxmem": 4 * 1024 * 1024}),
             job("ModifyInstance", name, beparams={"maxmem": "x"}),
             job("ModifyInstance", name, beparams={"bogus": 1}),
-            job("ModifyInstance", name, beparams={"vcpus": 2, "maxmem": 96, "minmem": 96}),  # 5
-            call("GetInstance", name),
+            job("ModifyInstance", name, beparams={"vcpus": 2, "maxmem": 96, "minmem": 96}),
+            call("GetInstance", name),  # 5
             job("RebootInstance", name, reboot_type="hard"),
             call("GetInstance", name),
             job("ModifyInstance", name, hvparams={"migration_mode": "non-live"}),
-            job("DeleteInstance", name),  # 10
         ],
     )
-    succeeded(r[0])
-    error_class, (message, ecode) = failed(r[1])
+    error_class, (message, ecode) = failed(r[0])
     assert (error_class, ecode) == ("OpPrereqError", "wrong_input")
     assert message.startswith("Instance allocation to group ")
     assert message.endswith("violates policy: cpu-count value 9 is not in range [1, 8]")
-    error_class, (message, ecode) = failed(r[2])
+    error_class, (message, ecode) = failed(r[1])
     assert (error_class, ecode) == ("OpPrereqError", "insufficient_resources")
     assert message.startswith("This change will prevent the instance from starting, due to ")
-    assert failed(r[3]) == (
+    assert failed(r[2]) == (
         "TypeEnforcementError",
         ["'maxmem' (value x) is not a valid size. error: Invalid format"],
     )
-    assert failed(r[4]) == ("TypeEnforcementError", ["Unknown parameter 'bogus'"])
-    assert succeeded(r[5])["opresult"] == [[["be/maxmem", 96], ["be/minmem", 96], ["be/vcpus", 2]]]
-    assert (ok(r[6])["oper_vcpus"], ok(r[6])["beparams"]["vcpus"]) == (1, 2)
-    succeeded(r[7])
-    assert ok(r[8])["oper_vcpus"] == 2
+    assert failed(r[3]) == ("TypeEnforcementError", ["Unknown parameter 'bogus'"])
+    assert succeeded(r[4])["opresult"] == [[["be/maxmem", 96], ["be/minmem", 96], ["be/vcpus", 2]]]
+    assert (ok(r[5])["oper_vcpus"], ok(r[5])["beparams"]["vcpus"]) == (1, 2)
+    succeeded(r[6])
+    assert ok(r[7])["oper_vcpus"] == 2
     # the fake hypervisor's only parameter is global, so the real test cluster refuses every instance-level
     # one; a KVM cluster refuses this one the same way (test_kvm_parameters_fleet_changes has the others)
-    assert failed(r[9]) == (
+    assert failed(r[8]) == (
         "OpPrereqError",
         ["The following hypervisor parameters are global and cannot be customized at instance level, please"
          " modify them at cluster level: migration_mode", "wrong_input"],
     )  # fmt: skip
-    succeeded(r[10])
 
 
 def test_cancel_a_job_waiting_for_another(target: RapiTarget, unique: str) -> None:
