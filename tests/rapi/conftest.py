@@ -43,8 +43,10 @@ def target(request: pytest.FixtureRequest) -> RapiTarget:
 
 @pytest.fixture(scope="module")
 def own_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RapiTarget]]:
-    """A simulator owned by one test module, which may change its state freely."""
-    sim = start_simulated(tmp_path_factory.mktemp("rapi-sim"))
+    """A simulator owned by one test module, which may change its state freely. The write tests follow
+    every job to its end and look at what it did, never at how long it took: a thousandth of the job
+    durations the simulator models (a create takes 90 ms)."""
+    sim = start_simulated(tmp_path_factory.mktemp("rapi-sim"), time_scale=0.001)
     try:
         yield sim.targets
     finally:
