@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,10 +51,13 @@ def test_filters_luxid_cannot_parse_are_502(target: RapiTarget, qfilter: Any, er
         assert message.endswith(f", error: {error}")
 
 
-@pytest.fixture
-def pair(target: RapiTarget, unique: str) -> Iterator[tuple[str, str]]:
-    """A running and a stopped instance of this test's own (diskless: quick to make)."""
+@pytest.fixture(scope="module")
+def pair(module_target: RapiTarget) -> Iterator[tuple[str, str]]:
+    """A running and a stopped instance of this module's own (diskless: quick to make), which its tests only
+    query."""
+    target = module_target
     f = facts(target)
+    unique = uuid.uuid4().hex[:8]
     running, stopped = f"conf-{unique}-up.example.test", f"conf-{unique}-down.example.test"
     steps = [
         job("CreateInstance", "create", name, "diskless", [], [{}], os=f.os, name_check=False, ip_check=False,
@@ -70,7 +74,8 @@ def _mine(names: tuple[str, str], *conditions: Any) -> list[Any]:
     return ["&", ["|", *(["=", "name", n] for n in names)], *conditions]
 
 
-def test_unavailable_values_pass_every_comparison(target: RapiTarget, pair: tuple[str, str]) -> None:
+def test_unavailable_values_pass_every_comparison(module_target: RapiTarget, pair: tuple[str, str]) -> None:
+    target = module_target
     running, stopped = pair
 
     def matching(*conditions: Any) -> list[str]:
@@ -90,7 +95,8 @@ def test_unavailable_values_pass_every_comparison(target: RapiTarget, pair: tupl
     assert sorted(rows) == sorted([[[0, running], [0, 64]], [[0, stopped], [3, None]]])
 
 
-def test_values_of_the_wrong_type_are_500(target: RapiTarget, pair: tuple[str, str]) -> None:
+def test_values_of_the_wrong_type_are_500(module_target: RapiTarget, pair: tuple[str, str]) -> None:
+    target = module_target
     running, stopped = pair
     cases = [
         (
