@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
@@ -105,7 +106,10 @@ def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     on PostgreSQL (FLEET_DATABASE_URL)."""
     if migrated_database.startswith("sqlite:///"):
         copy = tmp_path / "fleet.sqlite3"
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), copy)
+        # through SQLite's backup, which reads what a write-ahead log still holds
+        source = sqlite3.connect(migrated_database.removeprefix("sqlite:///"))
+        with closing(source), closing(sqlite3.connect(copy)) as destination:
+            source.backup(destination)
         yield f"sqlite:///{copy}"
         return
     import psycopg
