@@ -25,9 +25,11 @@ from rest_framework.response import Response
 from rest_framework.status import HTTP_202_ACCEPTED, HTTP_403_FORBIDDEN, HTTP_409_CONFLICT
 
 from fleet import operations
+from fleet.access import policy
 from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.operations import (
     MigrateSerializer,
+    ModifySerializer,
     OperationSerializer,
     OwnerChangeSerializer,
     ReasonSerializer,
@@ -161,6 +163,15 @@ class InstanceActions:
     @action(detail=True, methods=["post"])
     def failover(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, ReasonSerializer, operations.failover)
+
+    @_schema(ModifySerializer, "Change the configuration: CD image, boot device, NIC and disk models, memory")
+    @action(detail=True, methods=["post"])
+    def modify(self, request: Request, pk: str | None = None) -> Response:
+        instance = Instance.objects.filter(**instance_lookup(self.kwargs["pk"])).first()
+        if instance is not None and not policy.decide(request.user, policy.Action.MODIFY, instance):
+            # The policy before the body: who may not change it learns nothing from the values it sends.
+            return self._act(request, ReasonSerializer, operations.modify)
+        return self._act(request, ModifySerializer, operations.modify)
 
 
 class JobActions:

@@ -1,4 +1,4 @@
-"""`fleet instance start|shutdown|reboot|migrate|failover NAME`: the instance actions, as a named account.
+"""`fleet instance start|shutdown|reboot|migrate|failover|modify NAME`: the instance actions, as an account.
 
 Each command calls its ``fleet.operations`` function, as the pages and the API do: the policy applies to the
 account it acts as (``--as``, else ``$FLEET_USER``, else the login name; it must be an active Fleet
@@ -21,6 +21,11 @@ import click
 from fleet.cli.django_app import with_django
 
 REBOOT_KINDS = ("soft", "hard", "full")  # as fleet.operations.power has them (imported late, with Django)
+BOOT_ORDERS = ("disk", "cdrom", "network")  # as fleet.operations.configuration has them
+NIC_TYPES = ("paravirtual", "rtl8139", "e1000", "ne2k_pci", "ne2k_isa", "i82551", "i82557b", "i82559er",
+             "pcnet")  # fmt: skip
+DISK_TYPES = ("paravirtual", "scsi", "ide", "sd", "mtd", "pflash", "scsi-hd", "scsi-cd", "scsi-block",
+              "scsi-generic")  # fmt: skip
 WAIT_STEP = 0.2  # seconds between looks at the operation while waiting
 NO_WORKER_NOTE = 10.0  # seconds pending before saying that no worker seems to pick it up
 
@@ -136,11 +141,45 @@ def _change_owner(instance: Any, *, by: Any, reason: str, add: str | None, remov
     return perform(instance, by=by, kind=kind, name=name, reason=reason)
 
 
+def _modify(instance: Any, *, by: Any, reason: str, **fields: Any) -> Any:
+    """``fleet.operations.modify``, then a word on what applies the change to a running instance."""
+    from fleet import operations
+
+    operation = operations.modify(instance, by=by, reason=reason, **fields)
+    if "mark" in operation.params or _needs_reboot(instance):
+        hard = f"fleet instance reboot {instance.name} --kind hard"
+        click.echo(f"{instance.name} runs: the change applies at its next start, or with `{hard}` "
+                   "(a soft reboot keeps the old one)")  # fmt: skip
+    return operation
+
+
+def _needs_reboot(instance: Any) -> bool:
+    from django.conf import settings
+
+    from fleet.access.tags import Flag, flags_from_tags
+
+    return Flag.NEEDS_REBOOT in flags_from_tags(instance.tags or [], settings.FLEET_TAG_PREFIX)
+
+
+def _reboot(instance: Any, *, by: Any, reason: str, kind: str) -> Any:
+    """``fleet.operations.reboot``, with a word when a soft reboot leaves a change waiting."""
+    from fleet import operations
+
+    operation = operations.reboot(instance, by=by, reason=reason, kind=kind)
+    if kind == "soft" and _needs_reboot(instance):
+        click.echo(f"{instance.name} needs a reboot for its new configuration, which a soft reboot keeps "
+                   "waiting: use --kind hard")  # fmt: skip
+    return operation
+
+
+PERFORMERS = {"owners": _change_owner, "modify": _modify, "reboot": _reboot}  # more than one call
+
+
 def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any], Any]) -> click.Command:
     def command(**kwargs: Any) -> None:
         from fleet import operations
 
-        _run(_change_owner if perform_name == "owners" else getattr(operations, perform_name), **kwargs)
+        _run(PERFORMERS.get(perform_name) or getattr(operations, perform_name), **kwargs)
 
     command.__doc__ = help_text
     wrapped = with_django(_acting(functools.reduce(lambda f, option: option(f), extra, command)))
@@ -178,6 +217,19 @@ COMMANDS = [
         "Add or remove a co-owner of the instance (a user or a group; its account may come later).",
         click.option("--add", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
         click.option("--remove", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
+    ),
+    _command(
+        "modify",
+        "modify",
+        "Change the configuration (KVM): boot device, CD image, NIC and disk models, clock, memory, vCPUs.",
+        click.option("--boot-order", type=click.Choice(BOOT_ORDERS), help="The boot device."),
+        click.option("--cdrom-image-url", metavar="URL", help='An http(s) CD image URL; "" removes it.'),
+        click.option("--cdrom-disk-type", type=click.Choice(["", *DISK_TYPES]), help='"": as --disk-type.'),
+        click.option("--nic-type", type=click.Choice(NIC_TYPES), help="The NICs' model."),
+        click.option("--disk-type", type=click.Choice(DISK_TYPES), help="The disks' bus."),
+        click.option("--localtime/--utc", "use_localtime", default=None, help="The guest's clock."),
+        click.option("--memory", type=int, metavar="MIB", help="Memory in MiB, within the policy."),
+        click.option("--vcpus", type=int, help="Virtual CPUs, within the policy."),
     ),
 ]
 

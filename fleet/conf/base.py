@@ -100,6 +100,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # the disks' and the CD-ROM's bus take the same values (the CD-ROM's also "")
+    "ENUM_NAME_OVERRIDES": {"DiskTypeEnum": "fleet.operations.configuration.DISK_TYPES"},
 }
 
 
@@ -139,4 +141,6 @@ def django_settings(config: Config) -> dict[str, Any]:
         **deployment_settings(config),
         # the SMTP server and the admins' addresses (fleet.conf.mail)
         **mail_settings(config.mail),
+        # which CD image URLs owners may boot from (fleet.conf.cdrom)
+        "FLEET_CDROM": config.cdrom,
     }

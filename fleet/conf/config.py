@@ -22,6 +22,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from fleet.access.tags import TagError, validate_prefix
+from fleet.conf.cdrom import KEYS as CDROM_KEYS
+from fleet.conf.cdrom import CdromConfig, read_cdrom
 from fleet.conf.mail import KEYS as MAIL_KEYS
 from fleet.conf.mail import MailConfig, read_mail
 
@@ -57,6 +59,7 @@ class Config:
     log_levels: dict[str, str]
     api_tokens: ApiTokens
     mail: MailConfig
+    cdrom: CdromConfig
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def load(environ: Mapping[str, str]) -> Config:
             allow_no_expiry=_boolean(source, "api_token_allow_no_expiry", default=False),
         ),
         mail=read_mail(source.table("mail", MAIL_KEYS)),
+        cdrom=read_cdrom(source.table("cdrom", CDROM_KEYS)),
     )
     source.refuse_unknown()
     return config

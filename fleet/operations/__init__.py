@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.cancel import cancel_job
+    from fleet.operations.configuration import modify
     from fleet.operations.core import Caller, Invalid, KeyReused, Refused
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
@@ -33,6 +34,7 @@ _EXPORTS = {
     "add_owner": "tagging",
     "remove_owner": "tagging",
     "cancel_job": "cancel",
+    "modify": "configuration",
 }
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "failover",
     "lock",
     "migrate",
+    "modify",
     "reboot",
     "remove_owner",
     "shutdown",

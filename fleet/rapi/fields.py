@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Final
 
-SHOWN_HVPARAMS: Final = ("boot_order", "cdrom_image_path", "disk_type", "nic_type", "use_localtime")
+SHOWN_HVPARAMS: Final = (
+    "boot_order", "cdrom_image_path", "cdrom_disk_type", "disk_type", "nic_type", "use_localtime",
+)  # fmt: skip
 """The hypervisor parameters Fleet shows and lets owners change (ganetimgr's instance settings); one of
 another hypervisor's is unavailable (None)."""
 

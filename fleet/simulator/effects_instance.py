@@ -211,14 +211,19 @@ def shutdown(ctx: Context, op: dict[str, Any]) -> None:
 
 @effect("OP_INSTANCE_REBOOT")
 def reboot(ctx: Context, op: dict[str, Any]) -> None:
-    """Reboot an instance (a stopped one is started)."""
+    """Reboot an instance (a stopped one is started). A soft reboot of a running one keeps its hypervisor
+    process, and with it the memory and vCPUs it started with (KVM restarts the command line it saved);
+    hard and full ones start a new process, with the parameters as they are now."""
     c = ctx.cluster
     inst = get_instance(c, op)
     check_instance_state(c, inst, INSTANCE_ONLINE)
+    kept = (inst["oper_ram"], inst["oper_vcpus"]) if inst["oper_state"] else None
     if not inst["oper_state"]:
         check_memory(c, inst["pnode"], inst["beparams"]["maxmem"], inst["name"])
         feedback.info(ctx.log, f"Instance {inst['name']} was already stopped, starting now")
     c.set_instance_state(inst, "up", True)
+    if kept is not None and op.get("reboot_type") == "soft":
+        inst["oper_ram"], inst["oper_vcpus"] = kept
     c.refresh_node(inst["pnode"])
 
 

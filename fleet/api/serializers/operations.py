@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fleet.access.tags import max_owner_name
+from fleet.operations.configuration import BOOT_ORDERS, DISK_TYPES, NIC_TYPES
+from fleet.operations.image_urls import MAX_URL_LENGTH
 from fleet.operations.models import Operation
 from fleet.operations.power import MAX_SHUTDOWN_TIMEOUT, REBOOT_KINDS
 
@@ -107,3 +109,28 @@ class OwnerChangeSerializer(ReasonSerializer):
         max_length=max_owner_name(settings.FLEET_TAG_PREFIX),
         help_text="The user's or group's name (an account may come later): what a Ganeti tag can hold.",
     )
+
+
+class ModifySerializer(ReasonSerializer):
+    """The settings to change; those left out stay as they are. Checked by ``fleet.operations.modify``."""
+
+    boot_order = serializers.ChoiceField(choices=BOOT_ORDERS, required=False, help_text="KVM's boot device.")
+    cdrom_image_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=MAX_URL_LENGTH,
+        help_text='An http(s) URL of a CD image on a public host (KVM reads it at start); "" removes it.',
+    )
+    cdrom_disk_type = serializers.ChoiceField(
+        choices=["", *DISK_TYPES], required=False, help_text='The CD-ROM\'s bus; "": as the disk type.'
+    )
+    nic_type = serializers.ChoiceField(choices=NIC_TYPES, required=False, help_text="The NICs' model.")
+    disk_type = serializers.ChoiceField(choices=DISK_TYPES, required=False, help_text="The disks' bus.")
+    use_localtime = serializers.BooleanField(
+        required=False, default=None, allow_null=True, help_text="The clock in local time (Windows)."
+    )
+    memory = serializers.IntegerField(
+        required=False, min_value=1, help_text="MiB (maxmem and minmem), within the node group's policy."
+    )
+    vcpus = serializers.IntegerField(required=False, min_value=1, help_text="Within the node group's policy.")

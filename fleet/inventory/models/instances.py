@@ -114,6 +114,9 @@ class Instance(GanetiObject):
     )
 
     os = models.CharField("OS", max_length=128, blank=True)
+    hypervisor = models.CharField(
+        max_length=16, blank=True, help_text="kvm, xen-pvm, fake...; blank: unknown."
+    )
     hvparams = models.JSONField(default=dict, blank=True, help_text="The hypervisor parameters Fleet shows.")
     network_port = models.PositiveIntegerField(null=True, blank=True, help_text="VNC/SPICE port on the node.")
 

@@ -31,6 +31,7 @@ from fleet.operations.callers import caller_from_request
 from fleet.operations.filtersets import OperationFilterSet
 from fleet.operations.models import Operation, OperationKind, Via
 from fleet.web.views.base import ListPage
+from fleet.web.views.configuration import configuration_fields, configuration_panel
 
 ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str, Any]]]] = {
     # form action: (what the button says, the policy's verb, the fields of the operation from the form)
@@ -43,6 +44,7 @@ ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str
     "unlock": ("Unlock", policy.Action.LOCK, lambda form: {}),
     "add_owner": ("Add owner", policy.Action.OWNERS, lambda form: _owner(form)),
     "remove_owner": ("Remove owner", policy.Action.OWNERS, lambda form: _owner(form)),
+    "modify": ("Change configuration", policy.Action.MODIFY, configuration_fields),
 }
 BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock")  # in the panel's row
 
@@ -74,6 +76,7 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
         "may_change_owners": policy.Action.OWNERS in allowed,
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
+        **configuration_panel(instance, allowed),
     }
 
 
