@@ -112,7 +112,7 @@ def _params(instance: Instance, given: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             errors[field] = str(exc)
     if not errors:
-        errors.update(_cdrom_boot(given, {**current, **hv}))
+        errors.update(_cdrom_boot(hv, {**current, **hv}))
     if not errors and be:
         errors.update(_within_policy(instance, be))
     if errors:
@@ -170,20 +170,23 @@ def _whole(value: Any, low: int, high: int) -> int:
     return value
 
 
-def _cdrom_boot(given: Mapping[str, Any], merged: Mapping[str, Any]) -> dict[str, str]:
-    """KVM's rule: "Cannot boot from cdrom without an ISO path"."""
+def _cdrom_boot(changes: Mapping[str, Any], merged: Mapping[str, Any]) -> dict[str, str]:
+    """KVM's rule: "Cannot boot from cdrom without an ISO path", told on the field that changed."""
     if merged.get("boot_order") != "cdrom" or merged.get("cdrom_image_path"):
         return {}
-    if "cdrom_image_url" in given:
-        return {"cdrom_image_url": "the instance boots from cdrom: give an image, or boot from disk"}
-    return {"boot_order": "booting from cdrom needs a CD image URL (cdrom_image_url)"}
+    if "boot_order" in changes:
+        return {"boot_order": "booting from cdrom needs a CD image URL (cdrom_image_url)"}
+    return {"cdrom_image_url": "the instance boots from cdrom: give an image, or boot from disk"}
 
 
 def _within_policy(instance: Instance, be: Mapping[str, int]) -> dict[str, str]:
     """The node group's instance policy (min/max specs, the cluster's if the group has none) over memory and
     vCPUs as they will be: Ganeti checks both (maxmem and minmem) with any change of either."""
     group = instance.primary_node.group if instance.primary_node_id and instance.primary_node else None
-    ipolicy = (group.ipolicy if group is not None else None) or instance.cluster.ipolicy or {}
+    if group is not None and group.ipolicy:
+        ipolicy, where = group.ipolicy, f"node group {group.name}"
+    else:
+        ipolicy, where = instance.cluster.ipolicy or {}, f"cluster {instance.cluster.name}"
     pairs = [p for p in ipolicy.get("minmax") or [] if isinstance(p, dict)]
     if not pairs:
         return {}
@@ -191,7 +194,6 @@ def _within_policy(instance: Instance, be: Mapping[str, int]) -> dict[str, str]:
         "memory": [be["memory"]] if "memory" in be else sorted({instance.memory, instance.min_memory} - {0}),
         "vcpus": [be.get("vcpus", instance.vcpus)],
     }
-    where = f"node group {group.name}" if group is not None else f"cluster {instance.cluster.name}"
     best: dict[str, str] | None = None
     for pair in pairs:
         errors = {}

@@ -43,10 +43,10 @@ def _nets(*pairs: tuple[str, str]) -> tuple[tuple[Network, str], ...]:
 
 REFUSED = _nets(
     # the most specific first: the first match names the reason
-    ("169.254.169.254/32", "a cloud metadata service"),
-    ("fd00:ec2::254/128", "a cloud metadata service"),
-    ("168.63.129.16/32", "a cloud metadata service"),
-    ("100.100.100.200/32", "a cloud metadata service"),
+    ("169.254.169.254/32", "the address of a cloud metadata service"),
+    ("fd00:ec2::254/128", "the address of a cloud metadata service"),
+    ("168.63.129.16/32", "the address of a cloud metadata service"),
+    ("100.100.100.200/32", "the address of a cloud metadata service"),
     ("0.0.0.0/32", "unspecified"),
     ("::/128", "unspecified"),
     ("127.0.0.0/8", "loopback"),
@@ -117,7 +117,7 @@ def check_image_url(url: str, config: CdromConfig) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        raise UrlRefused("not a URL (an unclosed [ in the host?)") from None
+        raise UrlRefused("not a URL: a host in brackets must be an IPv6 address, closed by ]") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES or not url[len(scheme) :].startswith("://"):
         raise UrlRefused("an http:// or https:// URL")
@@ -242,7 +242,7 @@ def refusal(address: Address, config: CdromConfig) -> str:
             return f"a form of {inner}, {why}"
     for net, what in REFUSED:
         if address.version == net.version and address in net:
-            if what.startswith("a "):
+            if what.startswith("the "):
                 return what
             return f"{'an' if what[0] in 'aeiou' else 'a'} {what} address"
     if not address.is_global:

@@ -21,6 +21,7 @@ ACTIONS = {  # the verb, and a request that asks for it
     Action.MIGRATE: ("migrate", {}),
     Action.LOCK: ("unlock", {}),  # "locked" is locked; on the others the state refuses it (409) if allowed
     Action.OWNERS: ("owners", {"change": "add", "kind": "user", "name": "dave"}),
+    Action.MODIFY: ("modify", {"vcpus": 2}),
 }
 
 
