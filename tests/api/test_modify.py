@@ -156,8 +156,8 @@ def test_the_policy_in_force_is_the_groups_else_the_clusters_and_vcpus_check_the
     NodeGroup.objects.filter(cluster=scenario.alpha, name="default").update(ipolicy=tight)
     refused = post(alice, vm, {"vcpus": 4}).json()
     assert refused == {
-        "memory": "vm-a2.example.org has 2048 MiB, and the instance policy of node group default allows 128 to "
-        "1024 MiB"
+        "memory": "vm-a2.example.org has 2048 MiB, and the instance policy of node group default allows "
+        "128 to 1024 MiB"
     }
     assert post(alice, vm, {"vcpus": 4, "memory": 1024}).status_code == 202
 

@@ -4,6 +4,7 @@ and limits, and this machine's resolver bounded in time."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import threading
 from collections.abc import Sequence
@@ -146,17 +147,15 @@ def test_a_public_url_is_accepted_as_ganeti_takes_it(url: str, sent: str) -> Non
 def test_addresses_written_literally_are_not_resolved() -> None:
     asked: list[str] = []
     for url in ("http://93.184.216.34/x.iso", "http://2130706433/", "http://[::1]/"):
-        try:
+        with contextlib.suppress(UrlRefused):
             check_image_url(url, resolver(asked))
-        except UrlRefused:
-            pass
     assert asked == []
 
 
 def test_the_operator_allows_an_internal_mirror_and_denies_more() -> None:
     base = resolver([])
     mirror = "http://mirror.internal.example/isos/debian.iso"
-    with pytest.raises(UrlRefused, match="resolves to 10.20.30.40, a private address"):
+    with pytest.raises(UrlRefused, match=r"resolves to 10\.20\.30\.40, a private address"):
         check_image_url(mirror, base)
     allowed = replace(base, allow_networks=(ipaddress.ip_network("10.20.30.0/24"),))
     assert check_image_url(mirror, allowed) == mirror
@@ -166,7 +165,7 @@ def test_the_operator_allows_an_internal_mirror_and_denies_more() -> None:
     with pytest.raises(UrlRefused, match="metadata"):
         check_image_url("http://169.254.169.254/", allowed)
     denied = replace(base, deny_networks=(ipaddress.ip_network("93.184.216.0/24"),))
-    with pytest.raises(UrlRefused, match="93.184.216.34, an address this Fleet refuses"):
+    with pytest.raises(UrlRefused, match=r"93\.184\.216\.34, an address this Fleet refuses"):
         check_image_url("https://images.example.net/x.iso", denied)
     with pytest.raises(UrlRefused, match="refuses"):
         check_image_url("http://[::ffff:93.184.216.34]/x.iso", denied)
@@ -194,7 +193,7 @@ def test_a_slow_resolver_is_a_refusal_within_the_bound() -> None:
 
 def test_this_machines_resolver_knows_localhost_and_is_bounded() -> None:
     assert "127.0.0.1" in system_resolver("localhost", 2.0)
-    with pytest.raises(UrlRefused, match="localhost resolves to .*a loopback address"):
+    with pytest.raises(UrlRefused, match=r"localhost resolves to .*a loopback address"):
         check_image_url("http://localhost/x.iso", CdromConfig())
     with pytest.raises(LookupError):
         system_resolver("no-such-name.invalid", 2.0)
