@@ -103,7 +103,13 @@ def test_backend_parameters_through_fleet(target: RapiTarget, own: tuple[User, I
             f"not supported by this instance's hypervisor ({after.hypervisor}): only KVM has it"
         )
 
-    # A hard reboot starts the new process and removes the mark.
+    # A soft reboot keeps the process (and the mark); a hard one starts a new process and removes it.
+    soft = ended(unlocked(lambda: operations.reboot(fresh(instance), by=by, kind="soft")))
+    assert soft.status == OperationStatus.SUCCEEDED, soft.error
+    serial = fresh(instance).serial_no
+    batch(target, [job("AddInstanceTags", instance.name, ["fmodify:resync"])])  # a change the worker reads
+    wait_for(lambda: fresh(instance).serial_no > serial, timeout=30)
+    assert fresh(instance).oper_vcpus == 1 and MARK in fresh(instance).tags
     hard = ended(unlocked(lambda: operations.reboot(fresh(instance), by=by, kind="hard")))
     assert hard.status == OperationStatus.SUCCEEDED, hard.error
     wait_for(lambda: MARK not in fresh(instance).tags and fresh(instance).oper_vcpus == 2, timeout=30)

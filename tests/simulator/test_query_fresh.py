@@ -99,6 +99,9 @@ def test_modify_shows_in_plain_computed_and_live_fields(cl: httpx.Client) -> Non
         assert row["vcpus"] == [0, vcpus + 1]  # computed from beparams
     for row in (full, markers, by_name):
         assert row["oper_vcpus"] == [0, vcpus]  # live: as Ganeti, the new count applies at the next start
+    _job(cl, cl.post(f"/2/instances/{name}/reboot", params={"type": "soft"}))
+    for row in _views(cl, name):
+        assert row["oper_vcpus"] == [0, vcpus]  # the same hypervisor process: KVM keeps its command line
     _job(cl, cl.post(f"/2/instances/{name}/reboot", params={"type": "hard"}))
     for row in _views(cl, name):
         assert row["oper_vcpus"] == [0, vcpus + 1]
