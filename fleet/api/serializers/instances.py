@@ -48,6 +48,7 @@ class InstanceSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "disk_sizes",
             "disk_total",
             "os",
+            "hypervisor",
             "nics",
             "owners",
             "flags",
