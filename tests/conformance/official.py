@@ -57,8 +57,8 @@ class _OfficialClient:
         # a file, never a pipe nobody reads; it lives as long as the process
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [GANETI_PYTHON, str(SCRIPTS / "rapi_batch.py"), "--serve", "--url", url, "--user", user,
-             "--password", password],
+            [GANETI_PYTHON, str(SCRIPTS / "rapi_batch.py"), "--serve", "--url", url, f"--user={user}",
+             f"--password={password}"],  # one word each: a generated password may begin with "-"
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
         )  # fmt: skip
         self.answers: queue.Queue[str] = queue.Queue()
