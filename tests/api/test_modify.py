@@ -146,7 +146,7 @@ def test_the_policy_in_force_is_the_groups_else_the_clusters_and_vcpus_check_the
     scenario.alpha.ipolicy = IPOLICY
     scenario.alpha.save()
     assert post(alice, vm, {"vcpus": 5}).json() == {
-        "vcpus": "the instance policy of cluster alpha.example.org allows 1 to 4 vCPUs"
+        "vcpus": ["the instance policy of cluster alpha.example.org allows 1 to 4 vCPUs"]
     }
     tight = {
         "minmax": [
@@ -156,8 +156,10 @@ def test_the_policy_in_force_is_the_groups_else_the_clusters_and_vcpus_check_the
     NodeGroup.objects.filter(cluster=scenario.alpha, name="default").update(ipolicy=tight)
     refused = post(alice, vm, {"vcpus": 4}).json()
     assert refused == {
-        "memory": "vm-a2.example.org has 2048 MiB, and the instance policy of node group default allows "
-        "128 to 1024 MiB"
+        "memory": [
+            "vm-a2.example.org has 2048 MiB, and the instance policy of node group default allows "
+            "128 to 1024 MiB"
+        ]
     }
     assert post(alice, vm, {"vcpus": 4, "memory": 1024}).status_code == 202
 
@@ -167,7 +169,7 @@ def test_a_hypervisor_other_than_kvm_has_none_of_these_parameters(scenario: Scen
     response = post(login("alice"), scenario["vm-a0"], {"nic_type": "e1000", "memory": 1024})
     assert response.status_code == 400
     assert response.json() == {
-        "nic_type": "not supported by this instance's hypervisor (xen-pvm): only KVM has it"
+        "nic_type": ["not supported by this instance's hypervisor (xen-pvm): only KVM has it"]
     }
     assert post(login("alice"), scenario["vm-a0"], {"memory": 1024}).status_code == 202
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from fleet.cli import actions
 from fleet.operations import configuration
 from tests.cli.test_instance_actions import Synced, act, fleet
-from tests.sync.conftest import database_url
+from tests.sync.conftest import database_url, migrated_database
 
-__all__ = ["database_url", "fleet"]  # fixtures, used by name
+__all__ = ["database_url", "fleet", "migrated_database"]  # fixtures, used by name
 
 
 def test_an_owner_modifies_through_the_cli(fleet: Synced, tmp_path: Path) -> None:
