@@ -7,7 +7,8 @@ Ganeti's own tools see who owns what:
     <prefix>:group:<groupname>   every member of the Fleet group <groupname> owns it
 
 Other tags of ours mark a condition (:class:`Flag`): ``<prefix>:adminlock``, ``<prefix>:isolate`` and
-``<prefix>:needsreboot`` on an instance, ``<prefix>:maintenance`` on a node group.
+``<prefix>:needsreboot`` on an instance, ``<prefix>:maintenance`` on a node group. An isolated instance's
+exceptions are ``<prefix>:whitelist_ip:<network>`` (:func:`parse_allow_from` says which ranges are allowed).
 
 The prefix is a setting (``FLEET_TAG_PREFIX``, ``fleet`` by default). Several ``user`` and ``group`` tags
 may sit on one instance (co-owners). Every tag must also satisfy Ganeti's own rule (``lib/objects.py``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -206,3 +208,105 @@ def _flag_tags(prefix: str) -> dict[str, Flag]:
 def _flag_tags_by_flag(prefix: str) -> dict[Flag, str]:
     validate_prefix(prefix)
     return {flag: f"{prefix}:{flag}" for flag in Flag}
+
+
+# Allow-from ranges: the exceptions of an isolated instance --------------------------------------------------
+
+ALLOW_FROM = "whitelist_ip"
+"""``<prefix>:whitelist_ip:<network>``: while the instance is isolated (``<prefix>:isolate``), traffic between
+it and ``<network>`` still passes. ganetimgr's name, so that a cluster it managed keeps its exceptions; the
+node-side script (``deploy/ganeti/kvm-vif-bridge``) reads the same tags."""
+
+MAX_ALLOW_FROM_PREFIX = {4: 26, 6: 64}
+"""The widest range an exception may open: a /26 of IPv4 (64 addresses), a /64 of IPv6 (one LAN), as
+ganetimgr's ``WHITELIST_IP_MAX_SUBNET_V4/V6``. An isolation that lets a whole network in isolates nothing."""
+
+MAX_ALLOW_FROM = 16
+"""Ranges on one instance at most (each is a tag and a rule on the node)."""
+
+
+@dataclass(frozen=True)
+class AllowFrom:
+    """The allow-from ranges an object's tags name, in canonical form, and the malformed ones set aside."""
+
+    networks: tuple[str, ...] = ()
+    malformed: tuple[str, ...] = ()
+
+
+def parse_allow_from(text: str) -> str:
+    """The canonical form of an allow-from range (``192.0.2.0/26``, ``2001:db8::/64``; a single address is
+    ``/32`` or ``/128``). Raises :class:`TagError` saying what is wrong: not an address, host bits set, or
+    wider than :data:`MAX_ALLOW_FROM_PREFIX`."""
+    if not isinstance(text, str) or not text.strip():
+        raise TagError("an allow-from range cannot be empty")
+    text = text.strip()
+    if len(text) > 64 or not re.fullmatch(r"[0-9A-Fa-f.:/]+", text, re.ASCII):
+        raise TagError(f"{text[:64]!r} is not an IP address or a network such as 192.0.2.0/26")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise TagError(f"{text!r} is not an IP address or a network such as 192.0.2.0/26") from None
+    if "/" in text and network.network_address != ipaddress.ip_interface(text).ip:
+        raise TagError(
+            f"{text!r} has host bits set: the network is {network}, or give the single address "
+            f"{ipaddress.ip_interface(text).ip}"
+        )
+    widest = MAX_ALLOW_FROM_PREFIX[network.version]
+    if network.prefixlen < widest:
+        raise TagError(f"{network} is too wide: at most a /{widest} for IPv{network.version}")
+    return str(network)
+
+
+def _octets(step: int) -> str:
+    return "|".join(str(n) for n in sorted(range(0, 256, step), reverse=True))  # "250" before "25"
+
+
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+ALLOW_FROM_NETWORK_PATTERNS = (
+    # IPv4 networks from /26 to /32, the last octet a multiple of the block: no host bits set.
+    rf"^({_OCTET}\.){{3}}("
+    + "|".join(f"({_octets(2 ** (32 - bits))})/{bits}" for bits in range(26, 33))
+    + ")$",
+    # IPv6 /64 networks written with at most four groups before "::": the other 64 bits are zero.
+    r"^([0-9A-Fa-f]{1,4}:){1,4}:/64$",
+)
+"""Regular expressions that only valid ranges match (for the API's schema); besides single addresses, the
+grammar also takes narrower IPv6 networks and other spellings, which no regular expression checks for host
+bits."""
+
+
+def format_allow_from_tag(text: str, prefix: str) -> str:
+    """The tag that lets the range ``text`` reach an isolated instance; raises :class:`TagError`."""
+    validate_prefix(prefix)
+    return validate_tag(f"{prefix}:{ALLOW_FROM}:{parse_allow_from(text)}")
+
+
+def allow_from_from_tags(tags: Iterable[str], prefix: str) -> AllowFrom:
+    """The allow-from ranges an object's tags name (data from a cluster: never raises)."""
+    head = f"{validate_prefix(prefix)}:{ALLOW_FROM}:"
+    networks: list[str] = []
+    malformed: list[str] = []
+    for tag in tags:
+        if not tag.startswith(head):
+            continue
+        try:
+            network = parse_allow_from(tag[len(head) :])
+        except TagError:
+            malformed.append(tag)
+            continue
+        if network not in networks:
+            networks.append(network)
+    return AllowFrom(tuple(networks), tuple(malformed))
+
+
+def allow_from_tag_of(tags: Iterable[str], network: str, prefix: str) -> str | None:
+    """The tag on the object that names ``network`` (in whatever spelling it was written), if any."""
+    head = f"{validate_prefix(prefix)}:{ALLOW_FROM}:"
+    for tag in tags:
+        if tag.startswith(head):
+            try:
+                if parse_allow_from(tag[len(head) :]) == network:
+                    return tag
+            except TagError:
+                continue
+    return None

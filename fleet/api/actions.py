@@ -28,6 +28,9 @@ from fleet import operations
 from fleet.access import policy
 from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.operations import (
+    AllowFromChangeSerializer,
+    DeisolateSerializer,
+    IsolateSerializer,
     MigrateSerializer,
     ModifySerializer,
     OperationSerializer,
@@ -58,7 +61,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Any unique string of up to 255 characters: a retry with the same key is the same request.",
+    description="Any unique string of up to 255 printable ASCII characters: a retry with the same key is "
+    "the same request.",
+    pattern=r"^[ -~]{0,255}$",
 )
 
 
@@ -158,6 +163,24 @@ class InstanceActions:
             return perform(instance, by=by, **fields)
 
         return self._act(request, OwnerChangeSerializer, change)
+
+    @_schema(
+        IsolateSerializer,
+        "Isolate the instance from the network but for allow-from ranges (isolate permission)",
+    )
+    @action(detail=True, methods=["post"])
+    def isolate(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, IsolateSerializer, operations.isolate)
+
+    @_schema(DeisolateSerializer, "Reconnect an isolated instance (isolate permission)")
+    @action(detail=True, methods=["post"])
+    def deisolate(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, DeisolateSerializer, operations.deisolate)
+
+    @_schema(AllowFromChangeSerializer, "Add or remove allow-from ranges of an isolated instance")
+    @action(detail=True, methods=["post"], url_path="allow-from")
+    def allow_from(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, AllowFromChangeSerializer, operations.change_allow_from)
 
     @_schema(ReasonSerializer, "Fail the instance over to its secondary node (administrators)")
     @action(detail=True, methods=["post"])

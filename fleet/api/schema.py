@@ -30,7 +30,9 @@ class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 FIELD_ERRORS = {
     "type": "object",
-    "description": "Each parameter or field at fault, and what is wrong (a list's items by index).",
+    "description": "Each parameter or field at fault, and what is wrong (a list's items by index); or, for "
+    "a body that is not JSON, what is wrong with it as `detail`.",
+    "properties": {"detail": {"type": "string"}},
     "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
 }
 

@@ -1,4 +1,4 @@
-"""`fleet instance start|shutdown|reboot|migrate|failover|modify NAME`: the instance actions, as an account.
+"""`fleet instance start|shutdown|reboot|migrate|modify|lock|owners|isolate|... NAME`: the instance actions.
 
 Each command calls its ``fleet.operations`` function, as the pages and the API do: the policy applies to the
 account it acts as (``--as``, else ``$FLEET_USER``, else the login name; it must be an active Fleet
@@ -186,6 +186,11 @@ def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any
     return click.command(name=name)(wrapped)
 
 
+MIGRATE = click.option(
+    "--migrate/--no-migrate", default=True,
+    help="Live-migrate it after, if it runs and can move, so that its node applies the rules at once.",
+)  # fmt: skip
+
 COMMANDS = [
     _command("start", "start", "Start the instance."),
     _command(
@@ -230,6 +235,34 @@ COMMANDS = [
         click.option("--localtime/--utc", "use_localtime", default=None, help="The guest's clock."),
         click.option("--memory", type=int, metavar="MIB", help="Memory in MiB, within the policy."),
         click.option("--vcpus", type=int, help="Virtual CPUs, within the policy."),
+    ),
+    _command(
+        "isolate",
+        "isolate",
+        "Isolate the instance from the network, but for the --allow-from ranges (isolate permission).",
+        click.option(
+            "--allow-from",
+            "allow_from",
+            metavar="CIDR",
+            multiple=True,
+            help="A range that may still reach it, e.g. 192.0.2.0/28 (at most /26, or /64 for "
+            "IPv6); repeat for more.",
+        ),
+        MIGRATE,
+    ),
+    _command(
+        "deisolate",
+        "deisolate",
+        "Reconnect the isolated instance: its allow-from ranges go too.",
+        MIGRATE,
+    ),
+    _command(
+        "allow-from",
+        "change_allow_from",
+        "Add ranges to, or remove ranges from, the allow-from list of an isolated instance.",
+        click.option("--add", metavar="CIDR", multiple=True, help="A range to allow; repeat for more."),
+        click.option("--remove", metavar="CIDR", multiple=True, help="A range to remove; repeat for more."),
+        MIGRATE,
     ),
 ]
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.cancel import cancel_job
     from fleet.operations.configuration import modify
     from fleet.operations.core import Caller, Invalid, KeyReused, Refused
+    from fleet.operations.isolation import change_allow_from, deisolate, isolate
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
 
@@ -35,6 +36,9 @@ _EXPORTS = {
     "remove_owner": "tagging",
     "cancel_job": "cancel",
     "modify": "configuration",
+    "isolate": "isolation",
+    "deisolate": "isolation",
+    "change_allow_from": "isolation",
 }
 
 __all__ = [
@@ -44,7 +48,10 @@ __all__ = [
     "Refused",
     "add_owner",
     "cancel_job",
+    "change_allow_from",
+    "deisolate",
     "failover",
+    "isolate",
     "lock",
     "migrate",
     "modify",

@@ -14,9 +14,9 @@ MAX_KEY = 255
 
 def caller_from_request(request: Any, via: Via, key: str | None = None) -> Caller:
     """The caller of a Django or DRF request. The key is the ``Idempotency-Key`` header unless given (a form
-    carries its own); a key that is too long or not printable is an :class:`Invalid` ``idempotency_key``."""
+    carries its own); a key too long or not printable ASCII is an :class:`Invalid` ``idempotency_key``."""
     key = request.headers.get(IDEMPOTENCY_HEADER, "") if key is None else key
-    if len(key) > MAX_KEY or not key.isprintable():
-        raise Invalid({"idempotency_key": f"at most {MAX_KEY} printable characters"})
+    if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
+        raise Invalid({"idempotency_key": f"at most {MAX_KEY} printable ASCII characters"})
     read_only = getattr(getattr(request, "auth", None), "can_write", True) is False  # a read token
     return Caller(request.user, request.META.get("REMOTE_ADDR") or None, via, key, read_only)

@@ -8,7 +8,7 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from fleet.web.names import NameConverter
-from fleet.web.views import account, clusters, instances, jobs, nodes, operations
+from fleet.web.views import account, clusters, instances, jobs, nodes, operations, owner_names
 
 
 class JobIdConverter:
@@ -37,6 +37,11 @@ urlpatterns = [
         "instances/<name:cluster>/<name:name>/operation/",
         operations.InstanceOperation.as_view(),
         name="instance-operation",
+    ),
+    path(
+        "instances/<name:cluster>/<name:name>/owner-names/",
+        owner_names.OwnerNames.as_view(),
+        name="instance-owner-names",
     ),
     path("audit/", operations.AuditLog.as_view(), name="audit-log"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),

@@ -22,6 +22,7 @@ ACTIONS = {  # the verb, and a request that asks for it
     Action.LOCK: ("unlock", {}),  # "locked" is locked; on the others the state refuses it (409) if allowed
     Action.OWNERS: ("owners", {"change": "add", "kind": "user", "name": "dave"}),
     Action.MODIFY: ("modify", {"vcpus": 2}),
+    Action.ISOLATE: ("isolate", {"allow_from": ["192.0.2.0/28"]}),
 }
 
 

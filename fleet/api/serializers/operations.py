@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fleet.access.tags import max_owner_name
+from fleet.access.tags import ALLOW_FROM_NETWORK_PATTERNS, max_owner_name
 from fleet.operations.configuration import BOOT_ORDERS, DISK_TYPES, NIC_TYPES
 from fleet.operations.image_urls import MAX_URL_LENGTH
 from fleet.operations.models import Operation
@@ -72,14 +74,43 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         }
 
 
+class _JSONTyped:
+    """A body field that takes only the JSON type its schema states: DRF would turn 0 into "0" or False, and
+    "30" into 30, which the schema refuses."""
+
+    json_types: tuple[type, ...] = ()
+    json_name = ""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, self.json_types) or (bool not in self.json_types and isinstance(data, bool)):
+            raise serializers.ValidationError(f"must be {self.json_name}")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class Text(_JSONTyped, serializers.CharField):
+    json_types, json_name = (str,), "a string"
+
+
+class Pattern(_JSONTyped, serializers.RegexField):
+    json_types, json_name = (str,), "a string"
+
+
+class Whole(_JSONTyped, serializers.IntegerField):
+    json_types, json_name = (int,), "a whole number"
+
+
+class YesNo(_JSONTyped, serializers.BooleanField):
+    json_types, json_name = (bool,), "true or false"
+
+
 class ReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """What every action takes: why (kept in the audit log and sent in Ganeti's reason trail)."""
 
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    reason = Text(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class ShutdownSerializer(ReasonSerializer):
-    timeout = serializers.IntegerField(
+    timeout = Whole(
         required=False,
         min_value=0,
         max_value=MAX_SHUTDOWN_TIMEOUT,
@@ -96,7 +127,7 @@ class RebootSerializer(ReasonSerializer):
 
 
 class MigrateSerializer(ReasonSerializer):
-    live = serializers.BooleanField(default=True, help_text="Live migration (false: stop, move, start).")
+    live = YesNo(default=True, help_text="Live migration (false: stop, move, start).")
 
 
 class OwnerChangeSerializer(ReasonSerializer):
@@ -104,7 +135,7 @@ class OwnerChangeSerializer(ReasonSerializer):
     kind = serializers.ChoiceField(
         choices=["user", "group"], help_text="A Fleet user, or every member of a group."
     )
-    name = serializers.RegexField(
+    name = Pattern(
         OWNER_NAME,
         max_length=max_owner_name(settings.FLEET_TAG_PREFIX),
         help_text="The user's or group's name (an account may come later): what a Ganeti tag can hold.",
@@ -115,7 +146,7 @@ class ModifySerializer(ReasonSerializer):
     """The settings to change; those left out stay as they are. Checked by ``fleet.operations.modify``."""
 
     boot_order = serializers.ChoiceField(choices=BOOT_ORDERS, required=False, help_text="KVM's boot device.")
-    cdrom_image_url = serializers.CharField(
+    cdrom_image_url = Text(
         required=False,
         allow_blank=True,
         trim_whitespace=False,
@@ -127,10 +158,59 @@ class ModifySerializer(ReasonSerializer):
     )
     nic_type = serializers.ChoiceField(choices=NIC_TYPES, required=False, help_text="The NICs' model.")
     disk_type = serializers.ChoiceField(choices=DISK_TYPES, required=False, help_text="The disks' bus.")
-    use_localtime = serializers.BooleanField(
+    use_localtime = YesNo(
         required=False, default=None, allow_null=True, help_text="The clock in local time (Windows)."
     )
-    memory = serializers.IntegerField(
+    memory = Whole(
         required=False, min_value=1, help_text="MiB (maxmem and minmem), within the node group's policy."
     )
-    vcpus = serializers.IntegerField(required=False, min_value=1, help_text="Within the node group's policy.")
+    vcpus = Whole(required=False, min_value=1, help_text="Within the node group's policy.")
+
+
+_RANGES = (
+    "Networks such as 192.0.2.0/26 or 2001:db8::/64, or single addresses; at most a /26 (IPv4) or a /64 "
+    "(IPv6), with no host bits set."
+)
+
+
+_MIGRATE = (
+    "Live-migrate the instance once its tags are set, if it runs and can move, so that its node applies "
+    "the rules at once (otherwise at its next start or reboot)."
+)
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "format": "ipv4"},
+            {"type": "string", "format": "ipv6"},
+            *({"type": "string", "pattern": pattern} for pattern in ALLOW_FROM_NETWORK_PATTERNS),
+        ],
+        "description": "An address, or a network no wider than a /26 or a /64, with no host bits set "
+        "(IPv6 networks narrower than a /64 are taken too, in any spelling).",
+    }
+)
+class RangeField(Text):
+    """An allow-from range, checked by ``fleet.access.tags.parse_allow_from`` (in fleet.operations)."""
+
+
+def _ranges(help_text: str, **kwargs: Any) -> serializers.ListField:
+    child = RangeField(max_length=64, trim_whitespace=False)
+    return serializers.ListField(child=child, max_length=16, help_text=f"{help_text} {_RANGES}", **kwargs)
+
+
+class IsolateSerializer(ReasonSerializer):
+    allow_from = _ranges(
+        "The ranges that may still reach the isolated instance.", required=False, default=list
+    )
+    migrate = YesNo(default=True, help_text=_MIGRATE)
+
+
+class DeisolateSerializer(ReasonSerializer):
+    migrate = YesNo(default=True, help_text=_MIGRATE)
+
+
+class AllowFromChangeSerializer(ReasonSerializer):
+    add = _ranges("Ranges to allow too.", required=False, default=list)
+    remove = _ranges("Ranges to take off the list.", required=False, default=list)
+    migrate = YesNo(default=True, help_text=_MIGRATE)

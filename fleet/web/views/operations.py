@@ -25,7 +25,7 @@ from django.views import View
 
 from fleet import operations
 from fleet.access import policy
-from fleet.access.tags import Flag, flags_from_tags
+from fleet.access.tags import Flag, allow_from_from_tags, flags_from_tags
 from fleet.inventory.models import Instance
 from fleet.operations.callers import caller_from_request
 from fleet.operations.filtersets import OperationFilterSet
@@ -45,12 +45,19 @@ ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str
     "add_owner": ("Add owner", policy.Action.OWNERS, lambda form: _owner(form)),
     "remove_owner": ("Remove owner", policy.Action.OWNERS, lambda form: _owner(form)),
     "modify": ("Change configuration", policy.Action.MODIFY, configuration_fields),
+    "isolate": ("Isolate", policy.Action.ISOLATE, lambda form: {"allow_from": form.get("allow_from", "")}),
+    "deisolate": ("De-isolate", policy.Action.ISOLATE, lambda form: {}),
+    "change_allow_from": ("Change allow-from", policy.Action.ISOLATE, lambda form: _allow_from(form)),
 }
-BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock")  # in the panel's row
+BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock", "isolate", "deisolate")
 
 
 def _owner(form: dict[str, str]) -> dict[str, Any]:
     return {"kind": form.get("kind", ""), "name": form.get("name", "")}
+
+
+def _allow_from(form: dict[str, str]) -> dict[str, Any]:
+    return {"remove" if form.get("change") == "remove" else "add": form.get("ranges", "")}
 
 
 def new_form_key() -> str:
@@ -61,9 +68,10 @@ def new_form_key() -> str:
 def buttons(tags: list[str] | None, allowed: frozenset[policy.Action]) -> list[str]:
     """The panel's buttons, by action name, that an instance with ``tags`` shows a caller ``allowed`` these
     verbs: Lock or Unlock, whichever applies, and the rest the policy allows."""
-    locked = Flag.ADMIN_LOCK in flags_from_tags(tags or [], settings.FLEET_TAG_PREFIX)
-    skipped = "lock" if locked else "unlock"
-    return [name for name in BUTTONS if name != skipped and ACTIONS[name][1] in allowed]
+    flags = flags_from_tags(tags or [], settings.FLEET_TAG_PREFIX)
+    skipped = {"lock" if Flag.ADMIN_LOCK in flags else "unlock"}
+    skipped.add("isolate" if Flag.ISOLATED in flags else "deisolate")
+    return [name for name in BUTTONS if name not in skipped and ACTIONS[name][1] in allowed]
 
 
 def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
@@ -71,9 +79,12 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     way or the last one, and a fresh form key."""
     allowed = policy.actions_for(request.user, [instance]).get(instance.pk, frozenset())
     visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
+    shown = buttons(instance.tags, allowed)
     return {
-        "actions": [(name, ACTIONS[name][0]) for name in buttons(instance.tags, allowed)],
+        "actions": [(name, ACTIONS[name][0]) for name in shown],
         "may_change_owners": policy.Action.OWNERS in allowed,
+        "may_change_allow_from": "deisolate" in shown,
+        "allow_from": allow_from_from_tags(instance.tags or [], settings.FLEET_TAG_PREFIX).networks,
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
         **configuration_panel(instance, allowed),
@@ -106,6 +117,8 @@ def row_options(request: HttpRequest, rows: list[dict[str, Any]], urls: list[str
             continue
         shown = format_html_join("", '<button type="submit" name="action" value="{}">{}</button>',
                                  ((n, ACTIONS[n][0]) for n in names_shown))  # fmt: skip
+        if "isolate" in names_shown:
+            shown = format_html("{}{}", ALLOW_FROM_INPUT, shown)
         cells.append(format_html(
             '{}<details class="row-actions"><summary>Actions</summary><form method="post" action="{}">'
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
@@ -113,6 +126,13 @@ def row_options(request: HttpRequest, rows: list[dict[str, Any]], urls: list[str
             badge, url, token, new_form_key(), shown,
         ))  # fmt: skip
     return cells
+
+
+ALLOW_FROM_INPUT = format_html(
+    '<input type="text" name="allow_from" maxlength="1200" placeholder="{}" aria-label="{}">',
+    "allow from (optional)",
+    "Allow from, when isolating",
+)
 
 
 def act(request: HttpRequest, instance: Instance) -> tuple[dict[str, str], int]:
