@@ -79,28 +79,27 @@ class _JSONTyped:
     "30" into 30, which the schema refuses."""
 
     json_types: tuple[type, ...] = ()
-    json_name = ""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, self.json_types) or (bool not in self.json_types and isinstance(data, bool)):
-            raise serializers.ValidationError(f"must be {self.json_name}")
+            self.fail("invalid", input=data)  # type: ignore[attr-defined]  # DRF's own message
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class Text(_JSONTyped, serializers.CharField):
-    json_types, json_name = (str,), "a string"
+    json_types = (str,)
 
 
 class Pattern(_JSONTyped, serializers.RegexField):
-    json_types, json_name = (str,), "a string"
+    json_types = (str,)
 
 
 class Whole(_JSONTyped, serializers.IntegerField):
-    json_types, json_name = (int,), "a whole number"
+    json_types = (int,)
 
 
 class YesNo(_JSONTyped, serializers.BooleanField):
-    json_types, json_name = (bool,), "true or false"
+    json_types = (bool,)
 
 
 class ReasonSerializer(serializers.Serializer):  # type: ignore[type-arg]
