@@ -54,7 +54,8 @@ def fuzz(stack: Stack, username: str, target: str) -> str:
         "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "1",
         "--no-color", "--request-timeout", "30",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    # In the demo's directory: schemathesis keeps its cache of failures where it runs.
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=stack.state_dir)
     report = done.stdout[-20_000:]
     assert done.returncode == 0, report
     assert re.search(r"\d+ generated", report), report
