@@ -27,11 +27,14 @@ from rest_framework.status import HTTP_202_ACCEPTED, HTTP_403_FORBIDDEN, HTTP_40
 from fleet import operations
 from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.operations import (
+    DestroySerializer,
     MigrateSerializer,
     OperationSerializer,
     OwnerChangeSerializer,
     ReasonSerializer,
     RebootSerializer,
+    ReinstallSerializer,
+    RenameSerializer,
     ShutdownSerializer,
 )
 from fleet.inventory.models import Instance
@@ -161,6 +164,23 @@ class InstanceActions:
     @action(detail=True, methods=["post"])
     def failover(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, ReasonSerializer, operations.failover)
+
+    @_schema(ReinstallSerializer, "Reinstall the instance (status awaiting: confirm through the mailed link)")
+    @action(detail=True, methods=["post"])
+    def reinstall(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReinstallSerializer, operations.reinstall)
+
+    @_schema(
+        RenameSerializer, "Rename the stopped instance (status awaiting: confirm through the mailed link)"
+    )
+    @action(detail=True, methods=["post"])
+    def rename(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, RenameSerializer, operations.rename)
+
+    @_schema(DestroySerializer, "Destroy the instance (status awaiting: confirm through the mailed link)")
+    @action(detail=True, methods=["post"], url_path="destroy", url_name="destroy")
+    def destroy_instance(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, DestroySerializer, operations.destroy)
 
 
 class JobActions:

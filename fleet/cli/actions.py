@@ -64,6 +64,11 @@ def _run(perform: Callable[..., Any], name: str, cluster: str | None, as_user: s
         raise click.ClickException(f"no instance {name} that {user.get_username()} may see") from None
     click.echo(f"operation {operation.pk}: {operation.get_kind_display().lower()} {operation.instance_name} "
                f"({operation.status})")  # fmt: skip
+    if operation.status == "awaiting":
+        expires = operation.confirmation.expires_at
+        click.echo(f"a confirmation link was mailed to {user.email}: nothing happens unless it is confirmed "
+                   f"there before {expires:%Y-%m-%d %H:%M %Z}")  # fmt: skip
+        return
     if wait:
         _follow(operation.pk, wait_timeout)
 
@@ -136,11 +141,39 @@ def _change_owner(instance: Any, *, by: Any, reason: str, add: str | None, remov
     return perform(instance, by=by, kind=kind, name=name, reason=reason)
 
 
+def _osparam_pairs(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    """``--osparam KEY=VALUE`` options as a mapping."""
+    from fleet import operations
+
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals:
+            raise operations.Invalid({"osparam": f"{pair!r}: give KEY=VALUE"})
+        found[key] = value
+    return found or None
+
+
+def _reinstall(instance: Any, *, osparam: tuple[str, ...], **fields: Any) -> Any:
+    from fleet import operations
+
+    return operations.reinstall(instance, osparams=_osparam_pairs(osparam), **fields)
+
+
+_PERFORMERS = {"owners": lambda: _change_owner, "reinstall": lambda: _reinstall}
+CONFIRM = click.option(
+    "--confirm",
+    metavar="NAME",
+    help="Administrators: the instance's name, to confirm at once (others get a link by mail).",
+)
+
+
 def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any], Any]) -> click.Command:
     def command(**kwargs: Any) -> None:
         from fleet import operations
 
-        _run(_change_owner if perform_name == "owners" else getattr(operations, perform_name), **kwargs)
+        special = _PERFORMERS.get(perform_name)
+        _run(special() if special else getattr(operations, perform_name), **kwargs)
 
     command.__doc__ = help_text
     wrapped = with_django(_acting(functools.reduce(lambda f, option: option(f), extra, command)))
@@ -178,6 +211,29 @@ COMMANDS = [
         "Add or remove a co-owner of the instance (a user or a group; its account may come later).",
         click.option("--add", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
         click.option("--remove", metavar="KIND:NAME", help="e.g. user:alice or group:ops"),
+    ),
+    _command(
+        "reinstall",
+        "reinstall",
+        "Reinstall the instance (its disks are overwritten), once confirmed through the mailed link.",
+        click.option("--os", "os", required=True, help="An OS the cluster offers, e.g. image+debian-12."),
+        click.option("--clear-osparams", is_flag=True, help="Clear its OS parameters (kept by default)."),
+        click.option("--osparam", multiple=True, metavar="KEY=VALUE", help="An OS parameter to set besides."),
+        click.option("--start/--no-start", default=True, help="Start it once reinstalled (the default)."),
+        CONFIRM,
+    ),
+    _command(
+        "rename",
+        "rename",
+        "Rename the stopped instance to NEW_NAME, once confirmed through the mailed link.",
+        click.argument("new_name"),
+        CONFIRM,
+    ),
+    _command(
+        "destroy",
+        "destroy",
+        "Destroy the instance and its disks, once confirmed through the mailed link.",
+        CONFIRM,
     ),
 ]
 

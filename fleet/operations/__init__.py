@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.cancel import cancel_job
     from fleet.operations.core import Caller, Invalid, KeyReused, Refused
+    from fleet.operations.lifecycle_actions import destroy, reinstall, rename
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
 
@@ -33,6 +34,9 @@ _EXPORTS = {
     "add_owner": "tagging",
     "remove_owner": "tagging",
     "cancel_job": "cancel",
+    "reinstall": "lifecycle_actions",
+    "rename": "lifecycle_actions",
+    "destroy": "lifecycle_actions",
 }
 
 __all__ = [
@@ -42,11 +46,14 @@ __all__ = [
     "Refused",
     "add_owner",
     "cancel_job",
+    "destroy",
     "failover",
     "lock",
     "migrate",
     "reboot",
+    "reinstall",
     "remove_owner",
+    "rename",
     "shutdown",
     "start",
     "unlock",

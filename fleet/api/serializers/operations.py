@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fleet.access.tags import max_owner_name
-from fleet.operations.models import Operation
+from fleet.operations.models import Confirmation, Operation
 from fleet.operations.power import MAX_SHUTDOWN_TIMEOUT, REBOOT_KINDS
 
 OWNER_NAME = r"^[A-Za-z0-9_.+*/@-]+$"  # fleet.access.tags.NAME_PATTERN, spelled out: ASCII in every engine
@@ -21,6 +21,16 @@ class OperationJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.CharField()
 
 
+class ConfirmationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """How an action that needs a confirmation was (or is to be) confirmed."""
+
+    expires_at = serializers.DateTimeField(help_text="Until when the mailed link works.")
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    confirmed_by = serializers.CharField(help_text="link (the mailed link) or name (typed by an admin).")
+    confirmed_from = serializers.IPAddressField(allow_null=True)
+    confirmed_via = serializers.CharField()
+
+
 class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     cluster = serializers.CharField(source="cluster_name")
     instance = serializers.CharField(source="instance_name")
@@ -31,6 +41,7 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         read_only=True,
         help_text="Ganeti's ids of its jobs so far, in order.",
     )
+    confirmation = serializers.SerializerMethodField()
 
     class Meta:
         model = Operation
@@ -56,7 +67,16 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "attempted_at",
             "submitted_at",
             "ended_at",
+            "confirmation",
         ]
+
+    @extend_schema_field(ConfirmationSerializer(allow_null=True))
+    def get_confirmation(self, operation: Operation) -> dict[str, object] | None:
+        try:
+            confirmation = operation.confirmation
+        except Confirmation.DoesNotExist:
+            return None
+        return dict(ConfirmationSerializer(confirmation).data)
 
     @extend_schema_field(OperationJobSerializer(allow_null=True))
     def get_job(self, operation: Operation) -> dict[str, object] | None:
@@ -107,3 +127,32 @@ class OwnerChangeSerializer(ReasonSerializer):
         max_length=max_owner_name(settings.FLEET_TAG_PREFIX),
         help_text="The user's or group's name (an account may come later): what a Ganeti tag can hold.",
     )
+
+
+class ConfirmSerializer(ReasonSerializer):
+    confirm = serializers.CharField(
+        required=False,
+        max_length=253,
+        help_text="Administrators: the instance's name, to confirm at once. Others get a link by mail.",
+    )
+
+
+class ReinstallSerializer(ConfirmSerializer):
+    os = serializers.CharField(max_length=128, help_text="An OS the cluster offers (name+variant).")
+    clear_osparams = serializers.BooleanField(
+        default=False, help_text="Clear the instance's OS parameters (kept by default)."
+    )
+    osparams = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="OS parameters to set besides (those of the new image).",
+    )
+    start = serializers.BooleanField(default=True, help_text="Start it once reinstalled.")
+
+
+class RenameSerializer(ConfirmSerializer):
+    new_name = serializers.CharField(max_length=255, help_text="The new host name (a stopped instance).")
+
+
+class DestroySerializer(ConfirmSerializer):
+    pass

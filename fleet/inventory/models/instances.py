@@ -114,6 +114,12 @@ class Instance(GanetiObject):
     )
 
     os = models.CharField("OS", max_length=128, blank=True)
+    osparams = models.JSONField(
+        "OS parameters",
+        default=dict,
+        blank=True,
+        help_text="The instance's own (custom) public OS parameters.",
+    )
     hvparams = models.JSONField(default=dict, blank=True, help_text="The hypervisor parameters Fleet shows.")
     network_port = models.PositiveIntegerField(null=True, blank=True, help_text="VNC/SPICE port on the node.")
 

@@ -43,12 +43,32 @@ ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str
     "unlock": ("Unlock", policy.Action.LOCK, lambda form: {}),
     "add_owner": ("Add owner", policy.Action.OWNERS, lambda form: _owner(form)),
     "remove_owner": ("Remove owner", policy.Action.OWNERS, lambda form: _owner(form)),
+    "reinstall": ("Reinstall", policy.Action.REINSTALL, lambda form: _reinstall(form)),
+    "rename": (
+        "Rename",
+        policy.Action.RENAME,
+        lambda form: {"new_name": form.get("new_name", ""), **_typed(form)},
+    ),
+    "destroy": ("Destroy", policy.Action.DESTROY, lambda form: _typed(form)),
 }
 BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock")  # in the panel's row
 
 
 def _owner(form: dict[str, str]) -> dict[str, Any]:
     return {"kind": form.get("kind", ""), "name": form.get("name", "")}
+
+
+def _typed(form: dict[str, str]) -> dict[str, Any]:
+    """An administrator's typed confirmation (the instance's name), if any: else a link is mailed."""
+    typed = form.get("confirm", "").strip()
+    return {"confirm": typed} if typed else {}
+
+
+def _reinstall(form: dict[str, str]) -> dict[str, Any]:
+    return {"os": form.get("os", ""), "clear_osparams": form.get("clear_osparams") == "on", **_typed(form)}
+
+
+LIFECYCLE = ("reinstall", "rename", "destroy")  # each a form of its own, below the buttons
 
 
 def new_form_key() -> str:
@@ -71,6 +91,9 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     visible = policy.restrict(Operation.objects.on_instance(instance), request.user)
     return {
         "actions": [(name, ACTIONS[name][0]) for name in buttons(instance.tags, allowed)],
+        "lifecycle": {name: ACTIONS[name][1] in allowed for name in LIFECYCLE},
+        "os_names": instance.cluster.os_names or [],
+        "confirms_by_name": policy.role_of(request.user) is policy.Role.ADMIN,
         "may_change_owners": policy.Action.OWNERS in allowed,
         "operation": visible.select_related("job").first(),
         "form_key": new_form_key(),
@@ -160,7 +183,7 @@ class AuditLog(ListPage):
     """Every operation and refused attempt the caller may see: their own and those on their instances; all
     of them for helpdesk and admins. Searched, filtered and paged on the server."""
 
-    queryset = Operation.objects.order_by("-created_at", "-pk")
+    queryset = Operation.objects.select_related("confirmation").order_by("-created_at", "-pk")
     filterset_class = OperationFilterSet
     template_name = "fleet/operations/list.html"
     results_template_name = "fleet/operations/_results.html"
