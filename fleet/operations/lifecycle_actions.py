@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleet.access.policy import Action
-from fleet.inventory.models import AdminState, DiskTemplate, Instance
+from fleet.inventory.models import AdminState, DiskTemplate, Instance, InstanceStatus
 from fleet.operations.calls import Builder, builds, plans
 from fleet.operations.confirmation import CHECKS, Checks, ask
 from fleet.operations.core import Caller, Invalid
-from fleet.operations.models import Operation, OperationKind
+from fleet.operations.models import FormerOwner, Operation, OperationKind
 from fleet.rapi import Call, instances
 
 __all__ = ["destroy", "reinstall", "rename"]
@@ -86,8 +86,28 @@ def rename(
 
 
 def destroy(instance: Instance, *, by: Caller, reason: str = "", confirm: str | None = None) -> Operation:
-    """Destroy ``instance`` and its disks."""
-    return ask(OperationKind.DESTROY, instance, by=by, params={}, reason=reason, confirm=confirm)
+    """Destroy ``instance`` and its disks. Its owners, under every name Fleet knew it by, are kept with the
+    operation: once it succeeded, they still see what was done to the instance."""
+    operation = ask(OperationKind.DESTROY, instance, by=by, params={}, reason=reason, confirm=confirm)
+    if not FormerOwner.objects.filter(operation=operation).exists():
+        FormerOwner.objects.bulk_create(
+            FormerOwner(operation=operation, cluster_id=instance.cluster_id, instance_name=name, kind=kind,
+                        name=owner)
+            for name in _names_of(instance)
+            for kind, owner in instance.owners.values_list("kind", "name")
+        )  # fmt: skip
+    return operation
+
+
+def _names_of(instance: Instance) -> set[str]:
+    """The names Fleet knew ``instance`` by: its own, and those of its operations (by its Ganeti uuid)."""
+    names = {instance.name}
+    if instance.uuid:
+        done = Operation.objects.filter(cluster_id=instance.cluster_id, instance_uuid=instance.uuid)
+        names.update(done.values_list("instance_name", flat=True))
+        renames = done.filter(kind=OperationKind.RENAME).values_list("params", flat=True)
+        names.update(p["new_name"] for p in renames if isinstance(p, dict) and p.get("new_name"))
+    return names - {""}
 
 
 # Parameters -------------------------------------------------------------------------------------------------
@@ -149,8 +169,15 @@ def _has_disks(instance: Instance) -> str:
     return ""
 
 
+MARKED_UP = frozenset(
+    {InstanceStatus.RUNNING, InstanceStatus.USER_DOWN, InstanceStatus.ERROR_DOWN}
+    | {InstanceStatus.ERROR_WRONGNODE, InstanceStatus.ERROR_NODEDOWN, InstanceStatus.ERROR_NODEOFFLINE}
+)
+"""Ganeti's statuses of an instance whose admin state is up."""
+
+
 def _stopped(instance: Instance) -> str:
-    if instance.admin_state == AdminState.UP:
+    if instance.admin_state == AdminState.UP or instance.status in MARKED_UP:
         return f"Instance '{instance.name}' is marked to be up, cannot rename: shut it down first."
     return ""
 

@@ -196,3 +196,21 @@ class Confirmation(models.Model):
 
     def __str__(self) -> str:
         return f"confirmation of {self.operation}"
+
+
+class FormerOwner(models.Model):
+    """Who owned an instance, under each name Fleet knew it by, when a destroy of it was asked for: once
+    that destroy succeeded, they still see the instance's operations and jobs from before its end (the
+    policy's rule), though the instance, and with it its ownership tags, is gone."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="former_owners")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+", db_index=False)
+    instance_name = models.CharField(max_length=253)
+    kind = models.CharField(max_length=5)  # user or group, as fleet.access.tags.OwnerKind
+    name = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["cluster", "instance_name"], name="former_owner_instance_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} owned {self.instance_name}"
