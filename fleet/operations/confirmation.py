@@ -76,7 +76,7 @@ def _hash(token: str) -> str:
 
 def shown_now(instance: Instance) -> dict[str, Any]:
     """What a confirmation compares: the instance as it is now in the read model."""
-    return {"uuid": instance.uuid or "", "name": instance.name, "os": instance.os}
+    return {"uuid": str(instance.uuid or ""), "name": instance.name, "os": instance.os}
 
 
 def ask(

@@ -20,12 +20,12 @@ What is sent follows what Ganeti 3.0.2 does (docs/ganeti-actions.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fleet.access.policy import Action
 from fleet.inventory.models import AdminState, DiskTemplate, Instance, InstanceStatus
-from fleet.operations.calls import Builder, builds, plans
+from fleet.operations.calls import Builder, builds, plans, unmarked
 from fleet.operations.confirmation import CHECKS, Checks, ask
 from fleet.operations.core import Caller, Invalid
 from fleet.operations.models import FormerOwner, Operation, OperationKind
@@ -207,6 +207,20 @@ def _reinstall_plan(operation: Operation) -> tuple[Builder, ...]:
     if operation.params.get("clear_first"):
         return (_clear_call, _reinstall_call)
     return (_reinstall_call,)
+
+
+@unmarked(OperationKind.REINSTALL)
+def _is_reinstall_job(operation: Operation, ops: Sequence[Mapping[str, Any]]) -> bool:
+    """A reinstall job carries no reason trail: it is this operation's when it reinstalls this instance with
+    this OS, and the operation is at its reinstall (its last step)."""
+    if operation.step != len(_reinstall_plan(operation)) - 1 or len(ops) < 2:
+        return False
+    op = ops[1]
+    return (op.get("OP_ID"), op.get("instance_name"), op.get("os_type")) == (
+        "OP_INSTANCE_REINSTALL",
+        operation.instance_name,
+        operation.params["os"],
+    )
 
 
 @builds(OperationKind.RENAME)

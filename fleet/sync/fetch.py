@@ -157,6 +157,13 @@ async def fetch_full(client: AsyncRapiClient, markers: bool = True) -> Fetched:
     return replace(fetched, markers_only=markers)
 
 
+def named(names: Collection[str]) -> qfilter.Filter:
+    """The instances of these names, those that exist: an ``or`` of names alone makes luxid look each one
+    up and fail the whole query for one that is gone (destroyed, renamed), so it is wrapped in an ``and``,
+    which Ganeti evaluates as a plain filter."""
+    return qfilter.and_(qfilter.any_of("name", sorted(names)))
+
+
 async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None) -> Fetched:
     """A full pass's second step: the full records of the named instances (in batches of
     :data:`NAMES_PER_REQUEST`), or of every instance (None). Read them with :meth:`Fetched.instances`."""
@@ -168,7 +175,7 @@ async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None
         wanted = sorted(names)
         for start in range(0, len(wanted), NAMES_PER_REQUEST):
             batch = wanted[start : start + NAMES_PER_REQUEST]
-            calls[f"batch {start}"] = query.run(resource, columns, qfilter.any_of("name", batch))
+            calls[f"batch {start}"] = query.run(resource, columns, named(batch))
     if not calls:
         return Fetched(None, {}, None, 0.0)
     return await _send(client, None, calls, None)
@@ -183,7 +190,7 @@ async def fetch_partial(client: AsyncRapiClient, names: Collection[str]) -> Fetc
         if kind in ("groups", "nodes", "networks")
     }
     instance_resource, instance_fields = _RESOURCES["instances"]
-    calls["instances"] = query.run(instance_resource, instance_fields, qfilter.any_of("name", list(wanted)))
+    calls["instances"] = query.run(instance_resource, instance_fields, named(wanted))
     return await _send(client, None, calls, frozenset(wanted))
 
 
