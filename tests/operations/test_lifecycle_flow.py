@@ -35,7 +35,8 @@ from fleet.operations.models import Operation, OperationStatus, Via
 from fleet.sync.loop import LoopSettings
 from fleet.sync.worker import WorkerSettings
 from tests.conftest import Simulated
-from tests.sync.conftest import Running, register, unlocked, wait_for
+from tests.operations.conftest import FAST
+from tests.sync.conftest import Running, register, set_faults, unlocked, wait_for
 from tests.targets import RapiTarget
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,3 +236,36 @@ def test_a_rename_then_a_destroy_keep_the_record_for_the_owner(rapi: Rapi, made:
     job = unlocked(lambda: Job.objects.get(cluster=instance.cluster_id, job_id=destroyed.job_ids[0]))
     assert unlocked(lambda: list(job.targets.values_list("name", flat=True))) == [new]
     assert unlocked(lambda: Cluster.objects.filter(pk=instance.cluster_id).exists())
+
+
+def test_a_reinstall_whose_answer_was_lost_is_found_by_what_it_does(
+    fresh_simulator: Callable[..., Simulated], running_worker: Callable[[WorkerSettings], Running]
+) -> None:
+    """A reinstall's job carries no mark (Ganeti gives its opcodes no reason trail): when the connection
+    drops after Ganeti took it, the worker finds it in the queue by the instance and the OS it reinstalls,
+    and sends nothing again."""
+    sim = fresh_simulator(time_scale=0.05)
+    cluster = register(sim.targets[0])
+    running_worker(FAST)
+    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).last_sync_at is not None)
+    admin = User.objects.create_superuser("lcroot", "lcroot@example.org", "pw")
+    victim = Instance.objects.filter(cluster=cluster, status="running").exclude(disk_sizes=[]).first()
+    assert victim is not None
+    set_faults(sim.control_url, cluster.name, drop_after_write=True)
+    asked = operations.reinstall(
+        fresh(victim.pk), by=operations.Caller(admin), os="debootstrap+default", confirm=victim.name
+    )
+    wait_for(lambda: Operation.objects.get(pk=asked.pk).attempted_at is not None)
+    set_faults(sim.control_url, cluster.name, drop_after_write=False)
+    done = ended(asked)
+    assert done.status == OperationStatus.SUCCEEDED, done.error
+    rapi = Rapi(sim.targets[0])
+    reinstalls = [
+        job["id"]
+        for job in rapi.http.get("/2/jobs?bulk=1").json()
+        if any(
+            op["OP_ID"] == "OP_INSTANCE_REINSTALL" and op["instance_name"] == victim.name for op in job["ops"]
+        )
+    ]
+    assert reinstalls == done.job_ids  # one job, found, not sent again
+    assert rapi.osparams(victim.name) == ("debootstrap+default", {})
