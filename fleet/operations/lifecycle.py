@@ -206,19 +206,25 @@ def _match_unmarked(
     candidates = [job for job in jobs if ops_of.get(job.job_id)]
     if not candidates:
         return
-    waiting = Operation.objects.select_for_update().filter(
-        cluster_id=cluster_id,
-        status=OperationStatus.PENDING,
-        attempted_at__isnull=False,
-        ganeti_job_id__isnull=True,
-        kind__in=calls.unmarked_kinds(),
+    waiting = list(
+        Operation.objects.select_for_update()
+        .filter(
+            cluster_id=cluster_id,
+            status=OperationStatus.PENDING,
+            attempted_at__isnull=False,
+            ganeti_job_id__isnull=True,
+            kind__in=calls.unmarked_kinds(),
+        )
+        .order_by("attempted_at")
     )
+    if not waiting:
+        return
     taken = set(
         Operation.objects.filter(
             cluster_id=cluster_id, ganeti_job_id__in=[job.job_id for job in candidates]
         ).values_list("ganeti_job_id", flat=True)
     )
-    for operation in waiting.order_by("attempted_at"):
+    for operation in waiting:
         assert operation.attempted_at is not None
         for job in sorted(candidates, key=lambda job: job.job_id):
             if job.job_id in taken or job.job_id in operation.job_ids:

@@ -56,6 +56,15 @@ def test_a_reinstall_awaits_its_confirmation_and_mails_the_link(images: Scenario
     assert not Operation.objects.filter(status=OperationStatus.PENDING).exists()  # nothing to send yet
 
 
+def test_a_retry_with_the_same_key_mails_once(images: Scenario, login: Any) -> None:
+    alice, path = login("alice"), f"/api/instances/{images['vm-a1'].pk}/destroy/"
+    first, again = (
+        alice.post(path, {}, content_type="application/json", headers={"Idempotency-Key": "k1"}) for _ in "ab"
+    )
+    assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
+    assert Mail.objects.count() == 1
+
+
 def test_clearing_keeps_nothing_and_a_change_of_os_clears_first(images: Scenario, login: Any) -> None:
     alice = login("alice")
     same = post(alice, images, "vm-a0", "reinstall", {"os": "image+debian-12", "clear_osparams": True})
