@@ -31,7 +31,10 @@ class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
 FIELD_ERRORS = {
     "type": "object",
     "description": "Each parameter or field at fault, and what is wrong (a list's items by index).",
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
+    # a string for a body that is not JSON at all: {"detail": "JSON parse error - ..."}
+    "additionalProperties": {
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}, {"type": "string"}]
+    },
 }
 
 NO_NUL = r"^[^\u0000]*$"

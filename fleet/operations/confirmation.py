@@ -29,7 +29,7 @@ from fleet.access import policy
 from fleet.inventory.models import Instance
 from fleet.notify import mail
 from fleet.operations.announce import announce
-from fleet.operations.core import Caller, Invalid, StateCheck, _conflict, _refuse, record
+from fleet.operations.core import Caller, Invalid, StateCheck, _conflict, _new, _refuse, record
 from fleet.operations.models import Confirmation, ConfirmedBy, Operation, OperationKind, OperationStatus
 
 __all__ = [
@@ -92,12 +92,15 @@ def ask(
     ``confirm``; otherwise awaiting the requester's confirmation, with the link mailed to them."""
     checks = CHECKS[kind]
     if confirm is not None:
-        if policy.role_of(by.user) is not policy.Role.ADMIN:
-            raise Invalid(
-                {"confirm": "only administrators confirm by typing the name; you get a link by mail"}
+        admin = policy.role_of(by.user) is policy.Role.ADMIN
+        if (not admin or confirm != instance.name) and policy.decide(by.user, checks.action, instance):
+            # refused and recorded, as an attempt: 403 for a non-administrator, 409 for a name mistyped
+            why = (
+                f"To confirm, type the instance's name, {instance.name}."
+                if admin
+                else "Only administrators confirm by typing the name; without it a link is mailed to you."
             )
-        if confirm != instance.name:
-            raise Invalid({"confirm": f"type the instance's name, {instance.name}, to confirm"})
+            _refuse(_new(kind, instance, by, dict(params), reason), why, conflict=admin)
     elif not getattr(by.user, "email", ""):
         raise Invalid({"email": "your account has no e-mail address to mail the confirmation link to"})
     # Recorded first, on its own: a refusal is part of the audit log, whatever follows.

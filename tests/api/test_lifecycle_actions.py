@@ -1,6 +1,7 @@
 """Reinstall, rename and destroy through the API: a request answers 202 with an operation awaiting its
 confirmation (nothing for the worker to send) and mails the link to the requester; an administrator's
-``confirm`` with the instance's name makes it pending at once; every bad field is a 400 naming it, with
+``confirm`` with the instance's name makes it pending at once (a name mistyped is a 409, a
+non-administrator's ``confirm`` a 403, each recorded as refused); every bad field is a 400 naming it, with
 nothing recorded; a state that refuses it is a 409. The link's page is tested in
 tests/web/test_confirmation.py, the worker's side in tests/operations/test_lifecycle_flow.py."""
 
@@ -91,7 +92,9 @@ def test_clearing_keeps_nothing_and_a_change_of_os_clears_first(images: Scenario
 def test_an_administrator_confirms_by_typing_the_name(images: Scenario, login: Any) -> None:
     root = login("root")
     wrong = post(root, images, "vm-a1", "destroy", {"confirm": "vm-a2.example.org"})
-    assert wrong.status_code == 400 and "vm-a1.example.org" in str(wrong.json()["confirm"])
+    assert wrong.status_code == 409 and "vm-a1.example.org" in wrong.json()["detail"]
+    assert Operation.objects.get().status == OperationStatus.REFUSED  # the attempt is on record
+    Operation.objects.all().delete()
     response = post(root, images, "vm-a1", "destroy", {"confirm": "vm-a1.example.org", "reason": "abuse"})
     assert response.status_code == 202
     body = response.json()
@@ -103,8 +106,9 @@ def test_an_administrator_confirms_by_typing_the_name(images: Scenario, login: A
 
 def test_only_administrators_confirm_by_name(images: Scenario, login: Any) -> None:
     response = post(login("alice"), images, "vm-a1", "destroy", {"confirm": "vm-a1.example.org"})
-    assert response.status_code == 400 and "confirm" in response.json()
-    assert not Operation.objects.exists()
+    assert response.status_code == 403 and "Only administrators confirm" in response.json()["detail"]
+    assert Operation.objects.get().status == OperationStatus.REFUSED  # refused, never due
+    assert not Mail.objects.exists()
 
 
 @pytest.mark.parametrize(

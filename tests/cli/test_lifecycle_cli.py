@@ -31,7 +31,7 @@ def test_reinstall_rename_and_destroy_through_the_cli(fleet: Synced, tmp_path: P
     running = act(runner, "rename", name, "web-new.example.org", "--as", owner)
     assert running.returncode == 1 and "is marked to be up, cannot rename" in running.stderr
     not_admin = act(runner, "destroy", name, "--as", owner, "--confirm", name)
-    assert not_admin.returncode == 2 and "--confirm: only administrators" in not_admin.stderr
+    assert not_admin.returncode == 1 and "refused: Only administrators confirm" in not_admin.stderr
 
     asked = act(runner, "reinstall", name, "--as", owner, "--os", "debootstrap+default", "--clear-osparams")
     assert asked.returncode == 0, asked.stderr
