@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -57,7 +56,7 @@ class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": 255, "pattern": "^[ -~]*$"},  # printable, as fleet.operations.callers
     OpenApiParameter.HEADER,
     description="Any unique string of up to 255 characters: a retry with the same key is the same request.",
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from fleet.access import policy
 from fleet.inventory.models import Instance
 from fleet.notify import mail
 from fleet.operations.announce import announce
-from fleet.operations.core import Caller, Invalid, StateCheck, _conflict, _new, _refuse, record
+from fleet.operations.core import Caller, Invalid, _conflict, _new, _refuse, record
 from fleet.operations.models import Confirmation, ConfirmedBy, Operation, OperationKind, OperationStatus
 
 __all__ = [
@@ -54,7 +54,7 @@ class Checks:
     confirmation: the policy's verb and the instance's state."""
 
     action: policy.Action
-    state: StateCheck | None = None
+    state: Callable[[Instance, Mapping[str, Any]], str] | None = None  # why not now, from the parameters
 
 
 CHECKS: dict[str, Checks] = {}
@@ -104,9 +104,10 @@ def ask(
     elif not getattr(by.user, "email", ""):
         raise Invalid({"email": "your account has no e-mail address to mail the confirmation link to"})
     # Recorded first, on its own: a refusal is part of the audit log, whatever follows.
+    state = checks.state
     operation = record(
-        kind, instance, by=by, action=checks.action, params=params, reason=reason, state=checks.state,
-        awaiting=confirm is None,
+        kind, instance, by=by, action=checks.action, params=params, reason=reason,
+        state=(lambda target: state(target, params)) if state else None, awaiting=confirm is None,
     )  # fmt: skip
     with transaction.atomic():
         if Confirmation.objects.filter(operation=operation).exists():
@@ -230,7 +231,7 @@ def _go(operation: Operation, confirmation: Confirmation, by: Caller, now: dt.da
     decision = policy.decide(by.user, checks.action, instance)
     if not decision.allowed:
         _refuse(operation, decision.reason, visible=True)  # raises Refused, recorded
-    why = (checks.state(instance) if checks.state else "") or _conflict(instance)
+    why = (checks.state(instance, operation.params) if checks.state else "") or _conflict(instance)
     if why:  # not now: the link still works until it expires
         raise NotConfirmed(why, 409)
     try:

@@ -54,7 +54,9 @@ def reinstall(
     """Reinstall ``instance`` with the OS ``os`` (one the cluster offers), its disks overwritten; its own
     OS parameters kept, or cleared with ``clear_osparams``; ``osparams`` set besides; started again unless
     ``start`` is false."""
-    os_name = _offered_os(instance, os)
+    if not isinstance(os, str) or not os.strip():
+        raise Invalid({"os": "choose the OS to install"})
+    os_name = os
     given = _osparams(osparams)
     if not isinstance(clear_osparams, bool):
         raise Invalid({"clear_osparams": "true or false"})
@@ -76,10 +78,6 @@ def rename(
 ) -> Operation:
     """Rename the stopped ``instance`` to ``new_name``, a host name no instance of its cluster has."""
     name = _host_name(new_name)
-    if name == instance.name:
-        raise Invalid({"new_name": f"{name} is its name already"})
-    if Instance.objects.filter(cluster_id=instance.cluster_id, name=name).exists():
-        raise Invalid({"new_name": f"Instance '{name}' is already in the cluster"})
     return ask(
         OperationKind.RENAME, instance, by=by, params={"new_name": name}, reason=reason, confirm=confirm
     )
@@ -118,14 +116,12 @@ def _base(os_name: str) -> str:
     return os_name.partition("+")[0]
 
 
-def _offered_os(instance: Instance, os: Any) -> str:
-    if not isinstance(os, str) or not os.strip():
-        raise Invalid({"os": "choose the OS to install"})
+def _not_offered(instance: Instance, os: str) -> str:
     offered = list(instance.cluster.os_names or [])
-    if os not in offered:
-        listed = ", ".join(offered) or "none yet (the cluster has not been read)"
-        raise Invalid({"os": f"not an OS cluster {instance.cluster.name} offers; it offers {listed}"})
-    return os
+    if os in offered:
+        return ""
+    listed = ", ".join(offered) or "none yet (the cluster has not been read)"
+    return f"{os} is not an OS cluster {instance.cluster.name} offers; it offers {listed}."
 
 
 def _osparams(given: Mapping[str, Any] | None) -> dict[str, str]:
@@ -163,10 +159,10 @@ def _host_name(value: Any) -> str:
 # The instance's state, as the last sync saw it ------------------------------------------------------------
 
 
-def _has_disks(instance: Instance) -> str:
+def _reinstallable(instance: Instance, params: Mapping[str, Any]) -> str:
     if instance.disk_template == DiskTemplate.DISKLESS or not instance.disk_sizes:
         return f"Instance '{instance.name}' has no disks: there is nothing to reinstall."
-    return ""
+    return _not_offered(instance, params["os"])
 
 
 MARKED_UP = frozenset(
@@ -176,14 +172,20 @@ MARKED_UP = frozenset(
 """Ganeti's statuses of an instance whose admin state is up."""
 
 
-def _stopped(instance: Instance) -> str:
+def _renamable(instance: Instance, params: Mapping[str, Any]) -> str:
+    """Ganeti's order: an existing name first (even for a running instance), then the state."""
+    name = params["new_name"]
+    if name == instance.name:
+        return f"{name} is its name already."
+    if Instance.objects.filter(cluster_id=instance.cluster_id, name=name).exists():
+        return f"Instance '{name}' is already in the cluster."
     if instance.admin_state == AdminState.UP or instance.status in MARKED_UP:
         return f"Instance '{instance.name}' is marked to be up, cannot rename: shut it down first."
     return ""
 
 
-CHECKS[OperationKind.REINSTALL] = Checks(Action.REINSTALL, _has_disks)
-CHECKS[OperationKind.RENAME] = Checks(Action.RENAME, _stopped)
+CHECKS[OperationKind.REINSTALL] = Checks(Action.REINSTALL, _reinstallable)
+CHECKS[OperationKind.RENAME] = Checks(Action.RENAME, _renamable)
 CHECKS[OperationKind.DESTROY] = Checks(Action.DESTROY)
 
 

@@ -25,7 +25,7 @@ def test_reinstall_rename_and_destroy_through_the_cli(fleet: Synced, tmp_path: P
     assert "debootstrap+default" in oses
 
     bad = act(runner, "reinstall", name, "--as", owner, "--os", "windows")
-    assert bad.returncode == 2 and "--os: not an OS cluster" in bad.stderr
+    assert bad.returncode == 1 and "refused: windows is not an OS cluster" in bad.stderr
     pair = act(runner, "reinstall", name, "--as", owner, "--os", "noop", "--osparam", "img_id")
     assert pair.returncode == 2 and "--osparam" in pair.stderr
     running = act(runner, "rename", name, "web-new.example.org", "--as", owner)

@@ -151,7 +151,11 @@ class ReinstallSerializer(ConfirmSerializer):
 
 
 class RenameSerializer(ConfirmSerializer):
-    new_name = serializers.CharField(max_length=255, help_text="The new host name (a stopped instance).")
+    new_name = serializers.RegexField(
+        r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$",  # Ganeti's host names, before it lower-cases them
+        max_length=255,
+        help_text="The new host name (a stopped instance).",
+    )
 
 
 class DestroySerializer(ConfirmSerializer):
