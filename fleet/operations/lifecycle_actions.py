@@ -52,8 +52,8 @@ def reinstall(
     confirm: str | None = None,
 ) -> Operation:
     """Reinstall ``instance`` with the OS ``os`` (one the cluster offers), its disks overwritten; its own
-    OS parameters kept, or cleared with ``clear_osparams``; ``osparams`` set besides; started again unless
-    ``start`` is false."""
+    OS parameters kept, or cleared with ``clear_osparams``; ``osparams`` set besides (a value ``default``
+    removes one, as in Ganeti's modify); started again unless ``start`` is false."""
     if not isinstance(os, str) or not os.strip():
         raise Invalid({"os": "choose the OS to install"})
     os_name = os
@@ -64,12 +64,10 @@ def reinstall(
         raise Invalid({"start": "true or false"})
     current = dict(instance.osparams or {})
     params: dict[str, Any] = {"os": os_name, "start": start, "clear": clear_osparams}
-    if clear_osparams:
-        params["osparams"] = given
-        if current and _base(os_name) != _base(instance.os):
-            params["clear_first"] = sorted(current)
-    else:
-        params["osparams"] = {**current, **given}
+    kept = {} if clear_osparams else current
+    params["osparams"] = {k: v for k, v in {**kept, **given}.items() if v != VALUE_DEFAULT}
+    if clear_osparams and current and _base(os_name) != _base(instance.os):
+        params["clear_first"] = sorted(current)
     return ask(OperationKind.REINSTALL, instance, by=by, params=params, reason=reason, confirm=confirm)
 
 
@@ -139,9 +137,7 @@ def _osparams(given: Mapping[str, Any] | None) -> dict[str, str]:
             raise Invalid({"osparams": f"{key}: a text of at most {MAX_OSPARAM_VALUE} characters"})
         if not (value.isascii() and value.isprintable()):
             raise Invalid({"osparams": f"{key}: printable ASCII only (Ganeti refuses other characters)"})
-        if value == VALUE_DEFAULT:
-            raise Invalid({"osparams": f"{key}: {VALUE_DEFAULT!r} would be stored as is; clear instead"})
-        checked[key] = value
+        checked[key] = value  # "default" removes the key (see reinstall): never sent, Ganeti would store it
     return checked
 
 

@@ -137,17 +137,30 @@ class ConfirmSerializer(ReasonSerializer):
     )
 
 
+class OsParamSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One OS parameter: a list of these, since an object's keys cannot be constrained in the schema."""
+
+    name = serializers.RegexField(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$", help_text="e.g. img_id")
+    value = serializers.RegexField(
+        r"^[ -~]*$", max_length=1024, allow_blank=True, trim_whitespace=False, help_text="printable ASCII"
+    )
+
+
 class ReinstallSerializer(ConfirmSerializer):
     os = serializers.CharField(max_length=128, help_text="An OS the cluster offers (name+variant).")
     clear_osparams = serializers.BooleanField(
         default=False, help_text="Clear the instance's OS parameters (kept by default)."
     )
-    osparams = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+    osparams = serializers.ListField(
+        child=OsParamSerializer(),
         required=False,
-        help_text="OS parameters to set besides (those of the new image).",
+        max_length=32,
+        help_text='OS parameters to set besides (those of the new image); the value "default" removes one.',
     )
     start = serializers.BooleanField(default=True, help_text="Start it once reinstalled.")
+
+    def validate_osparams(self, value: list[dict[str, str]]) -> dict[str, str]:
+        return {item["name"]: item["value"] for item in value}
 
 
 class RenameSerializer(ConfirmSerializer):
