@@ -29,7 +29,7 @@ from fleet.access import policy
 from fleet.inventory.models import Instance
 from fleet.notify import mail
 from fleet.operations.announce import announce
-from fleet.operations.core import Caller, Invalid, _conflict, _new, _refuse, record
+from fleet.operations.core import Caller, Invalid, _conflict, _new, _refuse, _same_request, record
 from fleet.operations.models import Confirmation, ConfirmedBy, Operation, OperationKind, OperationStatus
 
 __all__ = [
@@ -100,7 +100,11 @@ def ask(
                 if admin
                 else "Only administrators confirm by typing the name; without it a link is mailed to you."
             )
-            _refuse(_new(kind, instance, by, dict(params), reason), why, conflict=admin)
+            attempt = _new(kind, instance, by, dict(params), reason)
+            earlier = _same_request(attempt, by)  # a retry gets the same answer (or its key's conflict)
+            if earlier is not None:
+                return earlier
+            _refuse(attempt, why, conflict=admin)
     elif not getattr(by.user, "email", ""):
         raise Invalid({"email": "your account has no e-mail address to mail the confirmation link to"})
     # Recorded first, on its own: a refusal is part of the audit log, whatever follows.

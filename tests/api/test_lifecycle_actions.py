@@ -113,6 +113,17 @@ def test_an_administrator_confirms_by_typing_the_name(images: Scenario, login: A
     assert not Mail.objects.exists()
 
 
+def test_a_mistyped_name_retried_with_its_key_gets_the_same_answer(images: Scenario, login: Any) -> None:
+    root, path = login("root"), f"/api/instances/{images['vm-a1'].pk}/rename/"
+    body = {"new_name": "web9.example.org", "confirm": "0"}
+    answers = [
+        root.post(path, body, content_type="application/json", headers={"Idempotency-Key": "k2"})
+        for _ in "ab"
+    ]
+    assert [a.status_code for a in answers] == [409, 409]
+    assert Operation.objects.count() == 1
+
+
 def test_only_administrators_confirm_by_name(images: Scenario, login: Any) -> None:
     response = post(login("alice"), images, "vm-a1", "destroy", {"confirm": "vm-a1.example.org"})
     assert response.status_code == 403 and "Only administrators confirm" in response.json()["detail"]
