@@ -25,7 +25,7 @@ from fleet.access.tags import Flag, OwnerKind, flag_tag, flags_from_tags
 from fleet.inventory.models import Cluster, Instance, InstanceOwner, Network, Node, NodeGroup
 from fleet.jobs.models import Job, JobStatus, JobTarget
 from fleet.jobs.targets import TargetKind
-from fleet.operations.models import Operation
+from fleet.operations.models import FormerOwner, Operation, OperationKind, OperationStatus
 
 PENDING_JOB_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.WAITING})
 """A job that has not started: Ganeti can still cancel it."""
@@ -95,7 +95,30 @@ def _job_on_owned(subject: Subject) -> Q:
     on_owned = JobTarget.objects.filter(kind=TargetKind.INSTANCE).filter(
         models.Exists(owned.filter(cluster_id=models.OuterRef("cluster_id"), name=models.OuterRef("name")))
     )
-    return Q(instance_id__in=owned.values("pk")) | Q(pk__in=on_owned.values("job_id"))
+    on_destroyed = JobTarget.objects.filter(kind=TargetKind.INSTANCE).filter(
+        models.Exists(
+            _formerly_owned(subject).filter(
+                cluster_id=models.OuterRef("cluster_id"),
+                instance_name=models.OuterRef("name"),
+                operation__ended_at__gte=models.OuterRef("job__received_at"),
+            )
+        )
+    )
+    return (
+        Q(instance_id__in=owned.values("pk"))
+        | Q(pk__in=on_owned.values("job_id"))
+        | Q(pk__in=on_destroyed.values("job_id"))
+    )
+
+
+def _formerly_owned(subject: Subject) -> models.QuerySet[FormerOwner]:
+    """The owners' records of the instances destroyed through Fleet that the subject owned then: they keep
+    seeing what was done to those before the end."""
+    groups = Group.objects.filter(user__pk=subject.pk).order_by().values("name")
+    mine = Q(kind=OwnerKind.USER, name=subject.user.get_username()) | Q(kind=OwnerKind.GROUP, name__in=groups)
+    return FormerOwner.objects.filter(
+        mine, operation__kind=OperationKind.DESTROY, operation__status=OperationStatus.SUCCEEDED
+    )
 
 
 def _requested(subject: Subject) -> Q:
@@ -103,12 +126,19 @@ def _requested(subject: Subject) -> Q:
 
 
 def _operation_on_owned(subject: Subject) -> Q:
-    """Operations on instances the user owns, by the name the operation recorded, so that the record of an
-    instance destroyed or renamed since is found by what it was called."""
+    """Operations on instances the user owns, by the name the operation recorded or by the instance's row
+    (renamed since), and on the instances they owned when a destroy ended them."""
     owned = _owned(subject).filter(
         cluster_id=models.OuterRef("cluster_id"), name=models.OuterRef("instance_name")
     )
-    return Q(models.Exists(owned))
+    destroyed = _formerly_owned(subject).filter(
+        cluster_id=models.OuterRef("cluster_id"),
+        instance_name=models.OuterRef("instance_name"),
+        operation__ended_at__gte=models.OuterRef("created_at"),
+    )
+    # by the row too: the operations of an instance renamed since, under the name it had
+    renamed = Q(instance_id__in=_owned(subject).values("pk"))
+    return Q(models.Exists(owned)) | renamed | Q(models.Exists(destroyed))
 
 
 @dataclass(frozen=True)

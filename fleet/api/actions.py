@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -30,6 +29,7 @@ from fleet.api.lookups import instance_lookup
 from fleet.api.serializers.operations import (
     AllowFromChangeSerializer,
     DeisolateSerializer,
+    DestroySerializer,
     IsolateSerializer,
     MigrateSerializer,
     ModifySerializer,
@@ -37,6 +37,8 @@ from fleet.api.serializers.operations import (
     OwnerChangeSerializer,
     ReasonSerializer,
     RebootSerializer,
+    ReinstallSerializer,
+    RenameSerializer,
     ShutdownSerializer,
 )
 from fleet.inventory.models import Instance
@@ -59,7 +61,7 @@ class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": 255, "pattern": "^[ -~]*$"},  # printable, as fleet.operations.callers
     OpenApiParameter.HEADER,
     description="Any unique string of up to 255 printable ASCII characters: a retry with the same key is "
     "the same request.",
@@ -195,6 +197,23 @@ class InstanceActions:
             # The policy before the body: who may not change it learns nothing from the values it sends.
             return self._act(request, ReasonSerializer, operations.modify)
         return self._act(request, ModifySerializer, operations.modify)
+
+    @_schema(ReinstallSerializer, "Reinstall the instance (status awaiting: confirm through the mailed link)")
+    @action(detail=True, methods=["post"])
+    def reinstall(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, ReinstallSerializer, operations.reinstall)
+
+    @_schema(
+        RenameSerializer, "Rename the stopped instance (status awaiting: confirm through the mailed link)"
+    )
+    @action(detail=True, methods=["post"])
+    def rename(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, RenameSerializer, operations.rename)
+
+    @_schema(DestroySerializer, "Destroy the instance (status awaiting: confirm through the mailed link)")
+    @action(detail=True, methods=["post"], url_path="destroy", url_name="destroy")
+    def destroy_instance(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, DestroySerializer, operations.destroy)
 
 
 class JobActions:

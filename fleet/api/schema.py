@@ -33,7 +33,9 @@ FIELD_ERRORS = {
     "description": "Each parameter or field at fault, and what is wrong (a list's items by index); or, for "
     "a body that is not JSON, what is wrong with it as `detail`.",
     "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
+    "additionalProperties": {
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}, {"type": "string"}]
+    },
 }
 
 NO_NUL = r"^[^\u0000]*$"

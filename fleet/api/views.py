@@ -60,7 +60,7 @@ class OperationViewSet(RestrictedViewSet):
     """The audit log: every operation and refused attempt, yours and those on your instances; all of them
     for helpdesk and admins."""
 
-    queryset = Operation.objects.select_related("job").order_by("-created_at", "-pk")
+    queryset = Operation.objects.select_related("job", "confirmation").order_by("-created_at", "-pk")
     serializer_class = OperationSerializer
     filterset_class = OperationFilterSet
     lookup_value_regex = ID_PATTERN

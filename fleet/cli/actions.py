@@ -69,6 +69,11 @@ def _run(perform: Callable[..., Any], name: str, cluster: str | None, as_user: s
         raise click.ClickException(f"no instance {name} that {user.get_username()} may see") from None
     click.echo(f"operation {operation.pk}: {operation.get_kind_display().lower()} {operation.instance_name} "
                f"({operation.status})")  # fmt: skip
+    if operation.status == "awaiting":
+        expires = operation.confirmation.expires_at
+        click.echo(f"a confirmation link was mailed to {user.email}: nothing happens unless it is confirmed "
+                   f"there before {expires:%Y-%m-%d %H:%M %Z}")  # fmt: skip
+        return
     if wait:
         _follow(operation.pk, wait_timeout)
 
@@ -172,7 +177,36 @@ def _reboot(instance: Any, *, by: Any, reason: str, kind: str) -> Any:
     return operation
 
 
-PERFORMERS = {"owners": _change_owner, "modify": _modify, "reboot": _reboot}  # more than one call
+def _osparam_pairs(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    """``--osparam KEY=VALUE`` options as a mapping."""
+    from fleet import operations
+
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals:
+            raise operations.Invalid({"osparam": f"{pair!r}: give KEY=VALUE"})
+        found[key] = value
+    return found or None
+
+
+def _reinstall(instance: Any, *, osparam: tuple[str, ...], **fields: Any) -> Any:
+    from fleet import operations
+
+    return operations.reinstall(instance, osparams=_osparam_pairs(osparam), **fields)
+
+
+PERFORMERS = {
+    "owners": _change_owner,
+    "modify": _modify,
+    "reboot": _reboot,
+    "reinstall": _reinstall,
+}  # more than one call
+CONFIRM = click.option(
+    "--confirm",
+    metavar="NAME",
+    help="Administrators: the instance's name, to confirm at once (others get a link by mail).",
+)
 
 
 def _command(name: str, perform_name: str, help_text: str, *extra: Callable[[Any], Any]) -> click.Command:
@@ -263,6 +297,29 @@ COMMANDS = [
         click.option("--add", metavar="CIDR", multiple=True, help="A range to allow; repeat for more."),
         click.option("--remove", metavar="CIDR", multiple=True, help="A range to remove; repeat for more."),
         MIGRATE,
+    ),
+    _command(
+        "reinstall",
+        "reinstall",
+        "Reinstall the instance (its disks are overwritten), once confirmed through the mailed link.",
+        click.option("--os", "os", required=True, help="An OS the cluster offers, e.g. image+debian-12."),
+        click.option("--clear-osparams", is_flag=True, help="Clear its OS parameters (kept by default)."),
+        click.option("--osparam", multiple=True, metavar="KEY=VALUE", help="An OS parameter to set besides."),
+        click.option("--start/--no-start", default=True, help="Start it once reinstalled (the default)."),
+        CONFIRM,
+    ),
+    _command(
+        "rename",
+        "rename",
+        "Rename the stopped instance to NEW_NAME, once confirmed through the mailed link.",
+        click.argument("new_name"),
+        CONFIRM,
+    ),
+    _command(
+        "destroy",
+        "destroy",
+        "Destroy the instance and its disks, once confirmed through the mailed link.",
+        CONFIRM,
     ),
 ]
 

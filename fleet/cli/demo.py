@@ -77,6 +77,9 @@ class Demo:
     rapi_timeout: float = 10.0
     instances: int | None = None
     time_scale: float = 1.0
+    smtp: tuple[str, int] | None = (
+        None  # where the worker sends the demo's mails; None: the outbox keeps them
+    )
     echo: Callable[[str], None] = click.echo
     simulator: SimulatorProcess | None = None
     children: list[Child] = field(default_factory=list)
@@ -167,6 +170,13 @@ class Demo:
             del os.environ[name]
         os.environ["FLEET_CONFIG"] = str(self.config_file)
         os.environ.update(PLAIN_HTTP)
+        os.environ["FLEET_SITE_URL"] = self.url.rstrip("/")  # mailed links lead to this demo
+        if self.smtp is not None:
+            host, port = self.smtp
+            os.environ.update(
+                {"FLEET_MAIL_HOST": host, "FLEET_MAIL_PORT": str(port), "FLEET_MAIL_TLS": "none",
+                 "FLEET_MAIL_FROM": "Fleet demo <fleet@localhost>"}
+            )  # fmt: skip
         os.environ["DJANGO_SETTINGS_MODULE"] = "fleet.conf.settings"
         from fleet.cli.django_app import setup
 
@@ -200,6 +210,7 @@ class Demo:
             account, _ = model.objects.get_or_create(**{model.USERNAME_FIELD: name})
             account.is_superuser = account.is_staff = is_admin
             account.is_active = True
+            account.email = account.email or f"{name}@localhost"  # confirmation links are mailed
             account.set_password(passwords[name])
             account.save()
         return passwords
@@ -397,6 +408,11 @@ def _raise_stop(signum: int, frame: Any) -> None:
     show_default=True,
     help="Factor on the simulated jobs' durations (0.1: ten times faster).",
 )
+@click.option(
+    "--smtp",
+    metavar="HOST:PORT",
+    help="Send the demo's mails to this SMTP server (plain, no login) [default: keep them in the outbox].",
+)
 def demo(
     port: int,
     host: str,
@@ -406,9 +422,16 @@ def demo(
     interval: float,
     rapi_timeout: float,
     time_scale: float,
+    smtp: str | None,
 ) -> None:
     """Run a simulated fleet, the worker and the web UI with a demo admin and user, until Ctrl-C."""
-    stack = Demo(state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale)
+    relay = None
+    if smtp:
+        relay_host, _, relay_port = smtp.rpartition(":")
+        if not relay_host or not relay_port.isdigit() or not 0 < int(relay_port) < 65536:
+            raise click.BadParameter("HOST:PORT, e.g. 127.0.0.1:1025", param_hint="--smtp")
+        relay = (relay_host, int(relay_port))
+    stack = Demo(state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale, relay)
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         _announce(stack, stack.start())

@@ -137,6 +137,8 @@ def django_settings(config: Config) -> dict[str, Any]:
         "FLEET_STALE_AFTER_SECONDS": STALE_AFTER_SECONDS,
         "FLEET_API_TOKEN_MAX_DAYS": config.api_tokens.max_days,
         "FLEET_API_TOKEN_ALLOW_NO_EXPIRY": config.api_tokens.allow_no_expiry,
+        "FLEET_SITE_URL": config.site_url,
+        "FLEET_CONFIRM_MINUTES": config.confirm_minutes,
         # HTTPS, password rules and logging (fleet.conf.deployment)
         **deployment_settings(config),
         # the SMTP server and the admins' addresses (fleet.conf.mail)

@@ -36,6 +36,7 @@ HSTS_SECONDS = 365 * 24 * 3600
 MIN_PASSWORD_LENGTH = 8
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 API_TOKEN_MAX_DAYS = 90  # the longest an API token may live unless the operator says otherwise
+CONFIRM_MINUTES = 30  # how long a mailed confirmation link works
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -60,6 +61,8 @@ class Config:
     api_tokens: ApiTokens
     mail: MailConfig
     cdrom: CdromConfig
+    site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
+    confirm_minutes: int = CONFIRM_MINUTES
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def load(environ: Mapping[str, str]) -> Config:
         ),
         mail=read_mail(source.table("mail", MAIL_KEYS)),
         cdrom=read_cdrom(source.table("cdrom", CDROM_KEYS)),
+        site_url=_site_url(source),
+        confirm_minutes=_integer(source, "confirm_minutes", CONFIRM_MINUTES, minimum=1),
     )
     source.refuse_unknown()
     return config
@@ -319,6 +324,17 @@ def _integer(source: _Source, name: str, default: int, minimum: int = 0) -> int:
             f"{source.origin(name)} must be a whole number >= {minimum}, not {value!r}"
         )
     return int(text)
+
+
+def _site_url(source: _Source) -> str:
+    url = str(source.get("site_url") or "http://localhost:8000").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{source.origin('site_url')} must be the http(s) address users reach Fleet at, e.g. "
+            f"https://fleet.example.org, not {url!r}"
+        )
+    return url
 
 
 def _https(source: _Source) -> Https:

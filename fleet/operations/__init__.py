@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.configuration import modify
     from fleet.operations.core import Caller, Invalid, KeyReused, Refused
     from fleet.operations.isolation import change_allow_from, deisolate, isolate
+    from fleet.operations.lifecycle_actions import destroy, reinstall, rename
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
     from fleet.operations.tagging import add_owner, lock, remove_owner, unlock
 
@@ -39,6 +40,9 @@ _EXPORTS = {
     "isolate": "isolation",
     "deisolate": "isolation",
     "change_allow_from": "isolation",
+    "reinstall": "lifecycle_actions",
+    "rename": "lifecycle_actions",
+    "destroy": "lifecycle_actions",
 }
 
 __all__ = [
@@ -50,13 +54,16 @@ __all__ = [
     "cancel_job",
     "change_allow_from",
     "deisolate",
+    "destroy",
     "failover",
     "isolate",
     "lock",
     "migrate",
     "modify",
     "reboot",
+    "reinstall",
     "remove_owner",
+    "rename",
     "shutdown",
     "start",
     "unlock",

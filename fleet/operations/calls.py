@@ -10,14 +10,14 @@ whenever it is read. Building a call does no I/O: the worker sends it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fleet.operations import trail
 from fleet.operations.models import Operation, OperationKind
 from fleet.rapi import Call
 
-__all__ = ["builds", "call_for", "plans", "step_count"]
+__all__ = ["builds", "call_for", "plans", "step_count", "unmarked", "unmarked_kinds", "unmarked_match"]
 
 Builder = Callable[[Operation, str], Call[Any]]
 """From an operation and the reason text to send, the call that submits a job (a job id), or for an
@@ -26,7 +26,12 @@ action Ganeti answers at once (a cancel), the call whose answer is the outcome."
 Plan = Callable[[Operation], Sequence[Builder]]
 """From an operation, the builders of its jobs, in the order they run."""
 
+Matcher = Callable[[Operation, Sequence[Mapping[str, Any]]], bool]
+"""Whether a job's opcodes are the operation's current job, for jobs Ganeti builds without a reason trail
+(a reinstall's): found by what they do when the submit's answer was lost, since they carry no mark."""
+
 _PLANS: dict[str, Plan] = {}
+_MATCHERS: dict[str, Matcher] = {}
 
 
 def plans(kind: OperationKind) -> Callable[[Plan], Plan]:
@@ -47,6 +52,25 @@ def builds(kind: OperationKind) -> Callable[[Builder], Builder]:
         return builder
 
     return register
+
+
+def unmarked(kind: OperationKind) -> Callable[[Matcher], Matcher]:
+    """Register how to recognize ``kind``'s jobs that carry no mark."""
+
+    def register(matcher: Matcher) -> Matcher:
+        _MATCHERS[kind] = matcher
+        return matcher
+
+    return register
+
+
+def unmarked_kinds() -> list[str]:
+    return sorted(_MATCHERS)
+
+
+def unmarked_match(operation: Operation, ops: Sequence[Mapping[str, Any]]) -> bool:
+    matcher = _MATCHERS.get(operation.kind)
+    return matcher is not None and matcher(operation, ops)
 
 
 def step_count(operation: Operation) -> int:

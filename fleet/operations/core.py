@@ -82,9 +82,11 @@ def record(
     params: Mapping[str, Any] | None = None,
     reason: str = "",
     state: StateCheck | None = None,
+    awaiting: bool = False,
 ) -> Operation:
-    """Record ``kind`` on ``target`` as asked ``by``: the pending Operation, or the one this idempotency key
-    already recorded. Raises :class:`Refused` (recorded) or ``Http404`` (the caller may not see it)."""
+    """Record ``kind`` on ``target`` as asked ``by``: the pending Operation (``awaiting`` a confirmation,
+    and so not yet due, when asked), or the one this idempotency key already recorded. Raises
+    :class:`Refused` (recorded) or ``Http404`` (the caller may not see it)."""
     if len(reason) > MAX_REASON:
         raise Invalid({"reason": f"at most {MAX_REASON} characters"})
     if "\x00" in reason:
@@ -101,10 +103,13 @@ def record(
     why = (state(target) if state else "") or (_conflict(target) if isinstance(target, Instance) else "")
     if why:
         return _refuse(operation, why, conflict=True)
+    if awaiting:
+        operation.status = OperationStatus.AWAITING
     try:
         with transaction.atomic():
             operation.save()
-            announce(operation)
+            if not awaiting:
+                announce(operation)
     except IntegrityError:
         # Another request recorded an operation on this instance, or with this key, at the same moment.
         again = _same_request(operation, by)

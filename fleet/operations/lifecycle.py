@@ -183,6 +183,8 @@ def jobs_recorded(
                 continue
             _tie(operation, min(new, key=lambda job: job.job_id), now)
             _save_reopened(operation)
+    marked_ids = {job.job_id for found in marked.values() for job in found}
+    _match_unmarked(cluster_id, [job for job in jobs if job.job_id not in marked_ids], ops_of, now)
     by_id = {job.job_id: job for job in jobs}
     if not by_id:
         return
@@ -191,6 +193,49 @@ def jobs_recorded(
     ):
         if _follow(operation, by_id[operation.ganeti_job_id], now):
             operation.save()
+
+
+UNMARKED_SKEW = dt.timedelta(seconds=5)  # a job Ganeti received this long before Fleet sent it is not its
+
+
+def _match_unmarked(
+    cluster_id: int, jobs: Sequence[Job], ops_of: Mapping[int, Sequence[Mapping[str, Any]]], now: dt.datetime
+) -> None:
+    """Tie the jobs that carry no mark (Ganeti builds a reinstall's opcodes without a reason trail) to the
+    operation sent without an answer whose job they are, by what they do and when they came."""
+    candidates = [job for job in jobs if ops_of.get(job.job_id)]
+    if not candidates:
+        return
+    waiting = list(
+        Operation.objects.select_for_update()
+        .filter(
+            cluster_id=cluster_id,
+            status=OperationStatus.PENDING,
+            attempted_at__isnull=False,
+            ganeti_job_id__isnull=True,
+            kind__in=calls.unmarked_kinds(),
+        )
+        .order_by("attempted_at")
+    )
+    if not waiting:
+        return
+    taken = set(
+        Operation.objects.filter(
+            cluster_id=cluster_id, ganeti_job_id__in=[job.job_id for job in candidates]
+        ).values_list("ganeti_job_id", flat=True)
+    )
+    for operation in waiting:
+        assert operation.attempted_at is not None
+        for job in sorted(candidates, key=lambda job: job.job_id):
+            if job.job_id in taken or job.job_id in operation.job_ids:
+                continue
+            if job.received_at is not None and job.received_at < operation.attempted_at - UNMARKED_SKEW:
+                continue
+            if calls.unmarked_match(operation, ops_of[job.job_id]):
+                _tie(operation, job, now)
+                _save_reopened(operation)
+                taken.add(job.job_id)
+                break
 
 
 # Transitions ----------------------------------------------------------------------------------------------

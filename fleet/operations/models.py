@@ -39,18 +39,22 @@ class OperationKind(models.TextChoices):
 
 class OperationStatus(models.TextChoices):
     """pending (recorded; the worker has not submitted it yet, or does not know whether Ganeti took it) →
-    submitted (Ganeti gave a job id) → running → succeeded or failed; refused never reaches a cluster."""
+    submitted (Ganeti gave a job id) → running → succeeded or failed; refused never reaches a cluster.
+    An action that asks for a confirmation starts as awaiting (not due: the worker never sees it), becomes
+    pending once confirmed, or expired when its link ran out unused."""
 
+    AWAITING = "awaiting", "Awaiting confirmation"
     PENDING = "pending", "Pending"
     SUBMITTED = "submitted", "Submitted"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     REFUSED = "refused", "Refused"
+    EXPIRED = "expired", "Expired"
 
 
 OPEN_STATUSES = frozenset({OperationStatus.PENDING, OperationStatus.SUBMITTED, OperationStatus.RUNNING})
-ENDED_STATUSES = frozenset(set(OperationStatus) - OPEN_STATUSES)
+ENDED_STATUSES = frozenset(set(OperationStatus) - OPEN_STATUSES - {OperationStatus.AWAITING})
 
 
 class Via(models.TextChoices):
@@ -158,3 +162,55 @@ class Operation(models.Model):
     def is_open(self) -> bool:
         """Whether it may still change: pending, submitted or running."""
         return self.status in OPEN_STATUSES
+
+
+class ConfirmedBy(models.TextChoices):
+    """How an action that needs a confirmation was confirmed."""
+
+    LINK = "link", "The mailed link"
+    NAME = "name", "The instance's name, typed by an administrator"
+
+
+class Confirmation(models.Model):
+    """The second half of an action that must be confirmed (reinstall, rename, destroy): the operation
+    waits as awaiting until its requester opens the mailed link and confirms (or an administrator types the
+    instance's name, recorded here too). Only a hash of the link's token is kept; the link works once,
+    for the requester, until ``expires_at``. ``shown`` is the instance as the request saw it: a link
+    confirms nothing once the instance changed."""
+
+    operation = models.OneToOneField(Operation, on_delete=models.CASCADE, related_name="confirmation")
+    token_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the link's token.")
+    expires_at = models.DateTimeField()
+    shown = models.JSONField(default=dict, blank=True, help_text="The instance as the request saw it.")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.CharField(max_length=8, choices=ConfirmedBy.choices, blank=True)
+    confirmed_from = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_via = models.CharField(max_length=8, choices=Via.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_hash"], condition=~models.Q(token_hash=""), name="confirmation_unique_token"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"confirmation of {self.operation}"
+
+
+class FormerOwner(models.Model):
+    """Who owned an instance, under each name Fleet knew it by, when a destroy of it was asked for: once
+    that destroy succeeded, they still see the instance's operations and jobs from before its end (the
+    policy's rule), though the instance, and with it its ownership tags, is gone."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="former_owners")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+", db_index=False)
+    instance_name = models.CharField(max_length=253)
+    kind = models.CharField(max_length=5)  # user or group, as fleet.access.tags.OwnerKind
+    name = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["cluster", "instance_name"], name="former_owner_instance_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} owned {self.instance_name}"

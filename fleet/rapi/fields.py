@@ -28,6 +28,7 @@ INSTANCE_FIELDS: Final = (
     "oper_vcpus",
     "vcpus",
     "os",
+    "custom_osparams",
     "hypervisor",
     "pnode",
     "snodes",

@@ -141,6 +141,8 @@ def reinstall(ctx: Ctx) -> int:
     ]
     if start:
         ops.append(ctx.opcode("OP_INSTANCE_STARTUP", {}, {"instance_name": name, "force": False}))
+    for op in ops:  # RAPI builds these itself: their reason trails get neither the user's reason nor its own
+        op["reason"] = []
     return ctx.submit_ops(ops)
 
 

@@ -94,6 +94,26 @@ def parse(qfilter: Any, depth: int = 0) -> Any:
     return qfilter
 
 
+def requested_names(qfilter: Any, field: str = "name") -> list[Any] | None:
+    """luxid's ``requestedNames``: the names a filter asks for when it is only equalities on the name field,
+    alone or in (nested) ors; None for any other filter. luxid looks these up one by one, so an unknown one
+    fails the whole query."""
+    if not isinstance(qfilter, list) or not qfilter:
+        return None
+    op, args = qfilter[0], qfilter[1:]
+    if op == "|":
+        names: list[Any] = []
+        for sub in args:
+            found = requested_names(sub, field)
+            if found is None:
+                return None
+            names.extend(found)
+        return names
+    if op in ("=", "==") and len(args) == 2 and args[0] == field:
+        return [args[1]]
+    return None
+
+
 def short_match(value: str, wanted: str) -> bool:
     """A hostname field also matches a short name: `web1` is `web1.example.org`."""
     return value == wanted or value.startswith(wanted + ".")

@@ -195,6 +195,20 @@ def _unknown(_obj: dict[str, Any]) -> list[Any]:
     return [RS_UNKNOWN, None]
 
 
+def _check_requested(cluster: Cluster, resource: str, qfilter: Any) -> None:
+    """luxid looks up each instance a name-only filter asks for: an unknown one is a 500 for the whole
+    query (seen on Ganeti 3.0.2; ``["&", filter]`` asks the same without the lookup)."""
+    names = qlang.requested_names(qfilter) if resource == "instance" else None
+    if not names:
+        return
+    known = cluster.instances
+    for name in names:
+        if not isinstance(name, str) or not (
+            name in known or any(qlang.short_match(other, name) for other in known)
+        ):
+            raise QueryError(f"('Instance name {name} not found', 'unknown_entity')", 500)
+
+
 def run_query(
     cluster: Cluster,
     resource: str,
@@ -225,6 +239,7 @@ def run_query(
             predicate, used = qlang.compile_filter(qfilter, known, HOSTNAME_FIELDS.get(resource, set()))
         except qlang.UnknownField as exc:
             raise QueryError(str(exc), 500) from None
+        _check_requested(cluster, resource, qfilter)
     wanted = [d for d in defs if d["kind"] != "unknown"]
     getters = _getters(cluster, resource, [*wanted, *(CATALOGUE[resource][n] for n in used)])
     row_getters = [_unknown if d["kind"] == "unknown" else getters[d["name"]] for d in defs]

@@ -51,7 +51,7 @@ _RESOURCES: dict[str, tuple[Resource, tuple[str, ...]]] = {
 INSTANCE_MARKER_FIELDS: tuple[str, ...] = ("name", "uuid", *rows.MARKERS, *rows.INSTANCE_LIVE, "pnode")
 """What the first step of a full pass reads of every instance: identity, change markers, and the fields
 Ganeti changes without bumping ``serial_no`` (run state; the primary node, which may be a new row)."""
-REQUESTS_PER_FULL_PASS = 1 + len(_RESOURCES)  # /2/info and one query per resource, at rest
+REQUESTS_PER_FULL_PASS = 2 + len(_RESOURCES)  # /2/info, /2/os and one query per resource, at rest
 NAMES_PER_REQUEST = 100  # instances asked for by name in one query2 request
 FETCH_ALL_ABOVE = 500  # more changed instances than this (or than half): the loop asks for every instance
 _JOBS: tuple[Resource, tuple[str, ...]] = ("job", fields.JOB_FIELDS)
@@ -71,6 +71,7 @@ class Fetched:
     instance_scope: frozenset[str] | None
     latency: float
     markers_only: bool = False  # a full pass's first step: "instances" holds INSTANCE_MARKER_FIELDS only
+    oses: tuple[Call[Any], Response] | None = None  # /2/os, with /2/info
 
     def parse(self) -> Snapshot:
         """The snapshot these answers describe (CPU work: run it off the event loop). For a first step,
@@ -79,9 +80,11 @@ class Fetched:
         with _parsing if self.instance_scope is None else contextlib.nullcontext(), collector.gc_paused():
             records = {kind: call.result(answer).records() for kind, (call, answer) in self.answers.items()}
         info = None if self.info is None else self.info[0].result(self.info[1])
+        oses = None if self.oses is None else self.oses[0].result(self.oses[1])
         instances = records["instances"]
         return Snapshot(
             info=info,
+            os_names=oses,
             groups=records["groups"],
             nodes=records["nodes"],
             networks=records["networks"],
@@ -150,8 +153,15 @@ async def fetch_full(client: AsyncRapiClient, markers: bool = True) -> Fetched:
     }
     if markers:
         calls["instances"] = query.run("instance", INSTANCE_MARKER_FIELDS)
-    fetched = await _send(client, cluster.info(), calls, None)
+    fetched = await _send(client, cluster.info(), calls, None, cluster.operating_systems())
     return replace(fetched, markers_only=markers)
+
+
+def named(names: Collection[str]) -> qfilter.Filter:
+    """The instances of these names, those that exist: an ``or`` of names alone makes luxid look each one
+    up and fail the whole query for one that is gone (destroyed, renamed), so it is wrapped in an ``and``,
+    which Ganeti evaluates as a plain filter."""
+    return qfilter.and_(qfilter.any_of("name", sorted(names)))
 
 
 async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None) -> Fetched:
@@ -165,7 +175,7 @@ async def fetch_instances(client: AsyncRapiClient, names: Collection[str] | None
         wanted = sorted(names)
         for start in range(0, len(wanted), NAMES_PER_REQUEST):
             batch = wanted[start : start + NAMES_PER_REQUEST]
-            calls[f"batch {start}"] = query.run(resource, columns, qfilter.any_of("name", batch))
+            calls[f"batch {start}"] = query.run(resource, columns, named(batch))
     if not calls:
         return Fetched(None, {}, None, 0.0)
     return await _send(client, None, calls, None)
@@ -180,7 +190,7 @@ async def fetch_partial(client: AsyncRapiClient, names: Collection[str]) -> Fetc
         if kind in ("groups", "nodes", "networks")
     }
     instance_resource, instance_fields = _RESOURCES["instances"]
-    calls["instances"] = query.run(instance_resource, instance_fields, qfilter.any_of("name", list(wanted)))
+    calls["instances"] = query.run(instance_resource, instance_fields, named(wanted))
     return await _send(client, None, calls, frozenset(wanted))
 
 
@@ -189,6 +199,7 @@ async def _send(
     info: Call[Any] | None,
     calls: Mapping[str, Call[QueryResult]],
     scope: frozenset[str] | None,
+    oses: Call[Any] | None = None,
 ) -> Fetched:
     async def one(call: Call[Any]) -> tuple[Call[Any], Response, float]:
         started = time.perf_counter()
@@ -200,9 +211,12 @@ async def _send(
 
     kinds = list(calls)
     jobs = [one(calls[kind]) for kind in kinds]
-    if info is not None:
-        jobs.append(one(info))
+    extras = [call for call in (info, oses) if call is not None]
+    jobs.extend(one(call) for call in extras)
     done = await asyncio.gather(*jobs)
     answers = {kind: (call, response) for kind, (call, response, _) in zip(kinds, done, strict=False)}
-    info_answer = (done[-1][0], done[-1][1]) if info is not None else None
-    return Fetched(info_answer, answers, scope, min(elapsed for *_, elapsed in done))
+    extra = {id(call): (call, response) for call, response, _ in done[len(kinds) :]}
+    info_answer = extra.get(id(info)) if info is not None else None
+    oses_answer = extra.get(id(oses)) if oses is not None else None
+    latency = min(elapsed for *_, elapsed in done)
+    return Fetched(info_answer, answers, scope, latency, oses=oses_answer)

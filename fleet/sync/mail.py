@@ -1,4 +1,5 @@
-"""The worker's mail task: a sending pass of the outbox (``fleet.notify.courier``) every few seconds.
+"""The worker's mail task: a sending pass of the outbox (``fleet.notify.courier``) every few seconds, after
+ending the requests whose confirmation link expired unused (``fleet.operations.confirmation``).
 
 Its I/O is the database and SMTP only, on a thread of its own: a mail server that is slow or down holds
 neither the event loop nor the threads that write the clusters' state.
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import close_old_connections, connections
 
 from fleet.notify import courier
+from fleet.operations import confirmation
 
 __all__ = ["MailTask"]
 
@@ -22,6 +24,9 @@ log = logging.getLogger("fleet.notify")
 
 def _one_pass() -> courier.Pass:
     close_old_connections()
+    expired = confirmation.expire_due()
+    if expired:
+        log.info("%d unconfirmed request(s) expired", expired)
     return courier.deliver_due()
 
 

@@ -171,6 +171,7 @@ def instance_values(rec: Record, node_pks: Mapping[str, int]) -> dict[str, Any]:
         "disk_usage": int(get("disk_usage") or 0),
         "os": get("os") or "",
         "hypervisor": get("hypervisor") or "",
+        "osparams": dict(get("custom_osparams") or {}),
         "hvparams": {name: value for name in SHOWN_HVPARAMS if (value := get(f"hv/{name}")) is not None},
         "network_port": get("network_port"),
     }

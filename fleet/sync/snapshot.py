@@ -52,6 +52,7 @@ class Snapshot:
     instance_markers: Sequence[Record] | None = None
     instances_at_rest: bool = False
     deleted_since: frozenset[str] = frozenset()
+    os_names: Sequence[str] | None = None  # what /2/os listed, with ``info``
 
 
 def has_instances(cluster_id: int) -> bool:
@@ -102,7 +103,7 @@ def apply(cluster_id: int, snap: Snapshot, read_at: dt.datetime) -> Stats:
     touch = snap.instance_scope is not None  # a partial pass: few rows, all marked as read
     with collector.gc_paused(), transaction.atomic():
         if snap.info is not None:
-            _cluster_info(cluster_id, snap.info, stats)
+            _cluster_info(cluster_id, snap.info, stats, snap.os_names)
         groups = _groups(cluster_id, snap.groups, read_at, stats, touch)
         network_pks = _networks(cluster_id, snap.networks, groups.by_name, read_at, stats, touch)
         nodes = _nodes(cluster_id, snap.nodes, groups.by_uuid, read_at, stats, touch)
@@ -116,8 +117,12 @@ def apply(cluster_id: int, snap: Snapshot, read_at: dt.datetime) -> Stats:
 # Cluster ----------------------------------------------------------------------------------------------------
 
 
-def _cluster_info(cluster_id: int, info: Mapping[str, Any], stats: Stats) -> None:
+def _cluster_info(
+    cluster_id: int, info: Mapping[str, Any], stats: Stats, os_names: Sequence[str] | None
+) -> None:
     values = rows.cluster_values(info)
+    if os_names is not None:
+        values["os_names"] = sorted(os_names)
     current = Cluster.objects.filter(pk=cluster_id).values(*values).first()
     if current is None:
         return

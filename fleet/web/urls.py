@@ -8,7 +8,16 @@ from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from fleet.web.names import NameConverter
-from fleet.web.views import account, clusters, instances, jobs, nodes, operations, owner_names
+from fleet.web.views import (
+    account,
+    clusters,
+    confirmations,
+    instances,
+    jobs,
+    nodes,
+    operations,
+    owner_names,
+)
 
 
 class JobIdConverter:
@@ -44,6 +53,7 @@ urlpatterns = [
         name="instance-owner-names",
     ),
     path("audit/", operations.AuditLog.as_view(), name="audit-log"),
+    path("confirm/<str:token>/", confirmations.ConfirmAction.as_view(), name="confirm-action"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),
     path("clusters/<name:name>/", clusters.ClusterDetail.as_view(), name="cluster-detail"),
     path("nodes/", nodes.NodeList.as_view(), name="node-list"),

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from fleet.access.policy import Action
+from fleet.inventory.models import Cluster
 from fleet.operations.models import Operation, OperationStatus
 from tests.access.test_matrix import ALLOWED, WHO, expected
 from tests.access.world import CONDITIONS, World, build
@@ -23,12 +24,18 @@ ACTIONS = {  # the verb, and a request that asks for it
     Action.OWNERS: ("owners", {"change": "add", "kind": "user", "name": "dave"}),
     Action.MODIFY: ("modify", {"vcpus": 2}),
     Action.ISOLATE: ("isolate", {"allow_from": ["192.0.2.0/28"]}),
+    # allowed: awaiting the mailed link (202), or refused for the instance's state (409: rename a running one)
+    Action.REINSTALL: ("reinstall", {"os": "noop"}),
+    Action.RENAME: ("rename", {"new_name": "renamed.example.org"}),
+    Action.DESTROY: ("destroy", {}),
 }
 
 
 @pytest.fixture
 def world() -> World:
-    return build()
+    made = build()
+    Cluster.objects.update(os_names=["noop"])  # a reinstall names an OS its cluster offers
+    return made
 
 
 def client_of(world: World, who: str) -> Client:

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.demo import Stack, running_demo
+from tests.notify.smtpd import SmtpServer
 
 __all__ = ["Stack"]  # the browser tests import it from here
 
@@ -31,11 +32,20 @@ INSTANCES = 130  # enough for several pages at every page size
 
 
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """`fleet demo --profile tiny` on a free port, until the session ends."""
+def smtp_server() -> Iterator[SmtpServer]:
+    """The SMTP server the demo's worker sends its mails to (a test reads what arrived)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpServer) -> Iterator[Stack]:
+    """`fleet demo --profile tiny` on a free port, its mail to ``smtp_server``, until the session ends."""
     options = [
         "--instances", str(INSTANCES), "--interval", str(SYNC_INTERVAL), "--rapi-timeout", "1",
-        "--time-scale", "0.1",
+        "--time-scale", "0.1", "--smtp", f"127.0.0.1:{smtp_server.port}",
     ]  # fmt: skip
     with running_demo(tmp_path_factory.mktemp("demo"), *options) as running:
         yield running

@@ -121,6 +121,12 @@ CASES: list[tuple[Call[Any], str, str, Any]] = [
         "/2/instances/web1/reinstall",
         {"os": "debian", "start": False},
     ),
+    (  # Ganeti refuses a reinstall's body with any query argument: the reason is not sent
+        instances.reinstall("web1", os="debian", reason="why"),
+        "POST",
+        "/2/instances/web1/reinstall",
+        {"os": "debian", "start": True},
+    ),
     (
         instances.rename("web1", "web2", name_check=False, ip_check=False),
         "PUT",

@@ -118,7 +118,10 @@ def test_rename_shows_at_once(cl: httpx.Client) -> None:
     full, markers = _rows(cl, FULL), _rows(cl, MARKERS)
     assert old not in full and old not in markers
     assert full[new]["name"] == [0, new] and markers[new]["name"] == [0, new]
-    assert _rows(cl, FULL, ["|", ["=", "name", old]]) == {}
+    # names alone are looked up, as luxid does: the old one is not found (conformance: test_query_names)
+    gone = cl.put("/2/query/instance", json={"fields": ["name"], "qfilter": ["|", ["=", "name", old]]})
+    assert gone.status_code == 500 and f"Instance name {old} not found" in gone.text
+    assert _rows(cl, FULL, ["&", ["|", ["=", "name", old]]]) == {}
     assert list(_rows(cl, FULL, ["|", ["=", "name", new]])) == [new]
 
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from fleet.access.tags import ALLOW_FROM_NETWORK_PATTERNS, max_owner_name
 from fleet.operations.configuration import BOOT_ORDERS, DISK_TYPES, NIC_TYPES
 from fleet.operations.image_urls import MAX_URL_LENGTH
-from fleet.operations.models import Operation
+from fleet.operations.models import Confirmation, Operation
 from fleet.operations.power import MAX_SHUTDOWN_TIMEOUT, REBOOT_KINDS
 
 OWNER_NAME = r"^[A-Za-z0-9_.+*/@-]+$"  # fleet.access.tags.NAME_PATTERN, spelled out: ASCII in every engine
@@ -25,6 +25,16 @@ class OperationJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.CharField()
 
 
+class ConfirmationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """How an action that needs a confirmation was (or is to be) confirmed."""
+
+    expires_at = serializers.DateTimeField(help_text="Until when the mailed link works.")
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    confirmed_by = serializers.CharField(help_text="link (the mailed link) or name (typed by an admin).")
+    confirmed_from = serializers.IPAddressField(allow_null=True)
+    confirmed_via = serializers.CharField()
+
+
 class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     cluster = serializers.CharField(source="cluster_name")
     instance = serializers.CharField(source="instance_name")
@@ -35,6 +45,7 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
         read_only=True,
         help_text="Ganeti's ids of its jobs so far, in order.",
     )
+    confirmation = serializers.SerializerMethodField()
 
     class Meta:
         model = Operation
@@ -60,7 +71,16 @@ class OperationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "attempted_at",
             "submitted_at",
             "ended_at",
+            "confirmation",
         ]
+
+    @extend_schema_field(ConfirmationSerializer(allow_null=True))
+    def get_confirmation(self, operation: Operation) -> dict[str, object] | None:
+        try:
+            confirmation = operation.confirmation
+        except Confirmation.DoesNotExist:
+            return None
+        return dict(ConfirmationSerializer(confirmation).data)
 
     @extend_schema_field(OperationJobSerializer(allow_null=True))
     def get_job(self, operation: Operation) -> dict[str, object] | None:
@@ -213,3 +233,49 @@ class AllowFromChangeSerializer(ReasonSerializer):
     add = _ranges("Ranges to allow too.", required=False, default=list)
     remove = _ranges("Ranges to take off the list.", required=False, default=list)
     migrate = YesNo(default=True, help_text=_MIGRATE)
+
+
+class ConfirmSerializer(ReasonSerializer):
+    confirm = serializers.CharField(
+        required=False,
+        max_length=253,
+        help_text="Administrators: the instance's name, to confirm at once. Others get a link by mail.",
+    )
+
+
+class OsParamSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One OS parameter: a list of these, since an object's keys cannot be constrained in the schema."""
+
+    name = serializers.RegexField(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$", help_text="e.g. img_id")
+    value = serializers.RegexField(
+        r"^[ -~]*$", max_length=1024, allow_blank=True, trim_whitespace=False, help_text="printable ASCII"
+    )
+
+
+class ReinstallSerializer(ConfirmSerializer):
+    os = serializers.CharField(max_length=128, help_text="An OS the cluster offers (name+variant).")
+    clear_osparams = serializers.BooleanField(
+        default=False, help_text="Clear the instance's OS parameters (kept by default)."
+    )
+    osparams = serializers.ListField(
+        child=OsParamSerializer(),
+        required=False,
+        max_length=32,
+        help_text='OS parameters to set besides (those of the new image); the value "default" removes one.',
+    )
+    start = serializers.BooleanField(default=True, help_text="Start it once reinstalled.")
+
+    def validate_osparams(self, value: list[dict[str, str]]) -> dict[str, str]:
+        return {item["name"]: item["value"] for item in value}
+
+
+class RenameSerializer(ConfirmSerializer):
+    new_name = serializers.RegexField(
+        r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$",  # Ganeti's host names, before it lower-cases them
+        max_length=255,
+        help_text="The new host name (a stopped instance).",
+    )
+
+
+class DestroySerializer(ConfirmSerializer):
+    pass

@@ -72,6 +72,12 @@ class Cluster(models.Model):
     default_hypervisor = models.CharField(max_length=32, blank=True)
     enabled_hypervisors = models.JSONField(default=list, blank=True)
     enabled_disk_templates = models.JSONField(default=list, blank=True)
+    os_names = models.JSONField(
+        "OS names",
+        default=list,
+        blank=True,
+        help_text="The OSes it offers, as /2/os lists them (name+variant).",
+    )
     ipolicy = models.JSONField(
         null=True, blank=True, help_text="The cluster's instance policy (/2/info ipolicy): specs and limits."
     )

@@ -117,6 +117,12 @@ class Instance(GanetiObject):
     hypervisor = models.CharField(
         max_length=16, blank=True, help_text="kvm, xen-pvm, fake...; blank: unknown."
     )
+    osparams = models.JSONField(
+        "OS parameters",
+        default=dict,
+        blank=True,
+        help_text="The instance's own (custom) public OS parameters.",
+    )
     hvparams = models.JSONField(default=dict, blank=True, help_text="The hypervisor parameters Fleet shows.")
     network_port = models.PositiveIntegerField(null=True, blank=True, help_text="VNC/SPICE port on the node.")
 

@@ -211,9 +211,12 @@ def reinstall(
     """POST /2/instances/N/reinstall: a 3-opcode job (shutdown, reinstall, startup if `start`).
 
     Ganeti 3.0.2 gives the instance exactly `osparams` (none: every public and private parameter is
-    cleared) and stores a value `"default"` as is; docs/ganeti-actions.md has the sequences."""
+    cleared) and stores a value `"default"` as is; docs/ganeti-actions.md has the sequences. It takes no
+    reason: a body with any query argument is a 400 "Can't combine query and body parameters", and the
+    query form drops it, so `reason` is not sent (the job's opcodes carry none)."""
+    del reason  # kept in the signature, like every write's; Ganeti has nowhere to take it
     payload = body({"os": os, "start": start, "osparams": None if osparams is None else dict(osparams)})
-    return _common.job("POST", path("instances", name, "reinstall"), _q(reason=reason), payload)
+    return _common.job("POST", path("instances", name, "reinstall"), (), payload)
 
 
 def rename(

@@ -48,6 +48,13 @@ ACTIONS: dict[str, tuple[str, policy.Action, Callable[[dict[str, str]], dict[str
     "isolate": ("Isolate", policy.Action.ISOLATE, lambda form: {"allow_from": form.get("allow_from", "")}),
     "deisolate": ("De-isolate", policy.Action.ISOLATE, lambda form: {}),
     "change_allow_from": ("Change allow-from", policy.Action.ISOLATE, lambda form: _allow_from(form)),
+    "reinstall": ("Reinstall", policy.Action.REINSTALL, lambda form: _reinstall(form)),
+    "rename": (
+        "Rename",
+        policy.Action.RENAME,
+        lambda form: {"new_name": form.get("new_name", ""), **_typed(form)},
+    ),
+    "destroy": ("Destroy", policy.Action.DESTROY, lambda form: _typed(form)),
 }
 BUTTONS = ("start", "shutdown", "reboot", "migrate", "failover", "lock", "unlock", "isolate", "deisolate")
 
@@ -58,6 +65,19 @@ def _owner(form: dict[str, str]) -> dict[str, Any]:
 
 def _allow_from(form: dict[str, str]) -> dict[str, Any]:
     return {"remove" if form.get("change") == "remove" else "add": form.get("ranges", "")}
+
+
+def _typed(form: dict[str, str]) -> dict[str, Any]:
+    """An administrator's typed confirmation (the instance's name), if any: else a link is mailed."""
+    typed = form.get("confirm", "").strip()
+    return {"confirm": typed} if typed else {}
+
+
+def _reinstall(form: dict[str, str]) -> dict[str, Any]:
+    return {"os": form.get("os", ""), "clear_osparams": form.get("clear_osparams") == "on", **_typed(form)}
+
+
+LIFECYCLE = ("reinstall", "rename", "destroy")  # each a form of its own, below the buttons
 
 
 def new_form_key() -> str:
@@ -82,6 +102,9 @@ def action_panel(request: HttpRequest, instance: Instance) -> dict[str, Any]:
     shown = buttons(instance.tags, allowed)
     return {
         "actions": [(name, ACTIONS[name][0]) for name in shown],
+        "lifecycle": {name: ACTIONS[name][1] in allowed for name in LIFECYCLE},
+        "os_names": instance.cluster.os_names or [],
+        "confirms_by_name": policy.role_of(request.user) is policy.Role.ADMIN,
         "may_change_owners": policy.Action.OWNERS in allowed,
         "may_change_allow_from": "deisolate" in shown,
         "allow_from": allow_from_from_tags(instance.tags or [], settings.FLEET_TAG_PREFIX).networks,
@@ -183,7 +206,7 @@ class AuditLog(ListPage):
     """Every operation and refused attempt the caller may see: their own and those on their instances; all
     of them for helpdesk and admins. Searched, filtered and paged on the server."""
 
-    queryset = Operation.objects.order_by("-created_at", "-pk")
+    queryset = Operation.objects.select_related("confirmation").order_by("-created_at", "-pk")
     filterset_class = OperationFilterSet
     template_name = "fleet/operations/list.html"
     results_template_name = "fleet/operations/_results.html"
