@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cli.test_instance_actions import Synced, act, fleet
-from tests.sync.conftest import database_url
+from tests.sync.conftest import database_url, migrated_database
 
-__all__ = ["database_url", "fleet"]  # fixtures, used by name
+__all__ = ["database_url", "fleet", "migrated_database"]  # fixtures, used by name
 
 
 def test_reinstall_rename_and_destroy_through_the_cli(fleet: Synced, tmp_path: Path) -> None:
