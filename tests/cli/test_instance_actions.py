@@ -4,6 +4,7 @@ worker killed with SIGKILL in the middle of the job still closes the operation o
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
@@ -48,6 +49,17 @@ def act(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=fleet.env, capture_output=True, text=True, timeout=120)
 
 
+@contextlib.contextmanager
+def worker_running(fleet: Fleet, log: Path) -> Iterator[None]:
+    """`fleet worker` as a process (full passes ten minutes apart) while the block runs."""
+    worker = fleet.start(log, "worker", "--interval", "600")
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 Synced = tuple[Fleet, Simulated, str, str]
 
 
@@ -60,12 +72,8 @@ def test_an_owner_reboots_through_the_cli_and_others_are_refused(fleet: Synced, 
     bad = act(runner, "shutdown", name, "--as", owner, "--shutdown-timeout", "-5", "--no-wait")
     assert bad.returncode == 2 and "--timeout" in bad.stderr
 
-    worker = runner.start(tmp_path / "worker.log", "worker", "--interval", "600")
-    try:
+    with worker_running(runner, tmp_path / "worker.log"):
         done = act(runner, "reboot", name, "--as", owner, "--kind", "hard", "--reason", "from the cli")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pending" in done.stdout and "succeeded" in done.stdout
     rows = runner.python(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.test_instance_actions import Synced, act, fleet
+from tests.cli.test_instance_actions import Synced, act, fleet, worker_running
 from tests.sync.conftest import database_url, migrated_database
 
 __all__ = ["database_url", "fleet", "migrated_database"]  # fixtures, used by name
@@ -30,8 +30,7 @@ def test_an_admin_isolates_and_reconnects_through_the_cli(fleet: Synced, tmp_pat
     wide = act(runner, "allow-from", name, "--as", "root", "--add", "2001:db8::/56", "--no-wait")
     assert wide.returncode == 2 and "--add: 2001:db8::/56 is too wide: at most a /64 for IPv6" in wide.stderr
 
-    worker = runner.start(tmp_path / "worker.log", "worker", "--interval", "600")
-    try:
+    with worker_running(runner, tmp_path / "worker.log"):
         done = act(runner, "isolate", name, "--as", "root", "--allow-from", "192.0.2.0/28",
                    "--allow-from", "2001:db8::/64", "--reason", "abuse 9")  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
@@ -46,9 +45,6 @@ def test_an_admin_isolates_and_reconnects_through_the_cli(fleet: Synced, tmp_pat
         assert runner.python(TAGS.format(name=name)) == "fleet:isolate fleet:whitelist_ip:2001:db8::/64"
         back = act(runner, "deisolate", name, "--as", "root")
         assert back.returncode == 0, back.stdout + back.stderr
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
     assert runner.python(TAGS.format(name=name)) == ""
     kinds = runner.python(
         "from fleet.operations.models import Operation;"

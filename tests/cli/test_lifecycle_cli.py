@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.test_instance_actions import Synced, act, fleet
+from tests.cli.test_instance_actions import Synced, act, fleet, worker_running
 from tests.sync.conftest import database_url, migrated_database
 
 __all__ = ["database_url", "fleet", "migrated_database"]  # fixtures, used by name
@@ -43,12 +43,8 @@ def test_reinstall_rename_and_destroy_through_the_cli(fleet: Synced, tmp_path: P
     )
     assert outbox.startswith("['owner@example.org'] Fleet: confirm the reinstall of " + name)
 
-    worker = runner.start(tmp_path / "worker.log", "worker", "--interval", "600")
-    try:
+    with worker_running(runner, tmp_path / "worker.log"):
         done = act(runner, "destroy", name, "--as", "root", "--confirm", name, "--reason", "from the cli")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "pending" in done.stdout and "succeeded" in done.stdout
     rows = runner.python(

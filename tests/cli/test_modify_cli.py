@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fleet.cli import actions
 from fleet.operations import configuration
-from tests.cli.test_instance_actions import Synced, act, fleet
+from tests.cli.test_instance_actions import Synced, act, fleet, worker_running
 from tests.sync.conftest import database_url, migrated_database
 
 __all__ = ["database_url", "fleet", "migrated_database"]  # fixtures, used by name
@@ -30,8 +30,7 @@ def test_an_owner_modifies_through_the_cli(fleet: Synced, tmp_path: Path) -> Non
     stranger = act(runner, "modify", name, "--as", "bob", "--vcpus", "2", "--no-wait")
     assert stranger.returncode == 1 and f"no instance {name} that bob may see" in stranger.stderr
 
-    worker = runner.start(tmp_path / "worker.log", "worker", "--interval", "600")
-    try:
+    with worker_running(runner, tmp_path / "worker.log"):
         done = act(
             runner, "modify", name, "--as", owner, "--boot-order", "cdrom", "--cdrom-image-url",
             "https://93.184.216.34/rescue.iso", "--nic-type", "e1000", "--localtime", "--vcpus", "2",
@@ -39,9 +38,6 @@ def test_an_owner_modifies_through_the_cli(fleet: Synced, tmp_path: Path) -> Non
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"fleet instance reboot {name} --kind hard" in done.stdout and "succeeded" in done.stdout
         soft = act(runner, "reboot", name, "--as", owner, "--kind", "soft")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
     assert soft.returncode == 0, soft.stdout + soft.stderr
     assert "a soft reboot keeps" in soft.stdout and "use --kind hard" in soft.stdout
     rows = runner.python(
