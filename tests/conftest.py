@@ -115,6 +115,45 @@ def real_ganeti() -> Iterator[RapiTarget]:
         subprocess.run([REAL_GANETI_SH, "down"], capture_output=True, timeout=600, check=False)
 
 
+# The first real-cluster test that found the cluster no longer answering, and why. A cluster that has stopped
+# answering makes every later test wait out its timeout (two minutes each, dozens of tests), so those fail at
+# once instead, naming the test that saw it go.
+_real_ganeti_gone: list[str] = []
+_GONE_SIGNS = ("Timeout (>", "no answer in time", "detected death of job", "connection refused")
+_GANETI_LOGS = ("jobs.log", "luxi-daemon.log", "rapi-daemon.log", "node-daemon.log")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "teardown" or not report.failed or _real_ganeti_gone:
+        return
+    if item.get_closest_marker("real_ganeti") is None or call.excinfo is None:
+        return
+    text = str(call.excinfo.value)
+    if any(sign in text for sign in _GONE_SIGNS):
+        _real_ganeti_gone.append(f"{item.nodeid}: {text.splitlines()[0] if text else call.excinfo.typename}")
+        report.sections.append(("real Ganeti daemons, last lines", _ganeti_log_tails()))
+
+
+@pytest.fixture(autouse=True)
+def _real_ganeti_still_answers(request: pytest.FixtureRequest) -> None:
+    if _real_ganeti_gone and request.node.get_closest_marker("real_ganeti") is not None:
+        pytest.fail(f"the real Ganeti cluster stopped answering in {_real_ganeti_gone[0]}", pytrace=False)
+
+
+def _ganeti_log_tails(lines: int = 15) -> str:
+    """The last lines of each node's Ganeti daemon logs, for a cluster that stopped answering."""
+    state = Path(os.environ.get("GNT_NS_STATE", "/var/tmp/fleet-real-ganeti"))
+    parts = []
+    for log in sorted(state.glob("node*/var-log-ganeti/*.log")):
+        if log.name in _GANETI_LOGS:
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"== {log.relative_to(state)}\n" + "\n".join(tail))
+    return "\n".join(parts) or f"no Ganeti logs under {state}"
+
+
 SEED = {  # name: (disk template, disks, started)
     "seed-running.example.test": ("file", [{"size": 128}], True),
     "seed-stopped.example.test": ("diskless", [], False),
