@@ -186,8 +186,10 @@ class Summary(nagiosplugin.Summary):
             if r.metric.context == "paused":
                 until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.master.paused_until))
                 parts.append(f"{r.hint} (until {until})")
-            elif r.metric.context in ("drained", "age"):
-                parts.append(r.hint or f"watcher last ran {r.metric.value} s ago")
+            elif r.metric.context == "drained" or (r.metric.context == "age" and r.metric.value < 0):
+                parts.append(r.hint)
+            elif r.metric.context == "age":
+                parts.append(f"watcher last ran {r.metric.value} s ago")
             elif r.metric.context.startswith("verify"):
                 parts.append(f"verify: {'; '.join(self.master.findings[:5])}")
         return "; ".join(dict.fromkeys(parts))
