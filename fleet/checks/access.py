@@ -64,7 +64,9 @@ def load(path: str, host: str, port: int | None = None) -> ClusterAccess:
         raise AccessError(f"credentials file {path} is not an INI file: {exc.message}") from exc
     section = parser[host] if parser.has_section(host) else parser[parser.default_section]
     where = f"{path} [{host if parser.has_section(host) else parser.default_section}]"
-    return ClusterAccess(host, _port(section, port, where), _trust(section, where), _credentials(section, where))
+    return ClusterAccess(
+        host, _port(section, port, where), _trust(section, where), _credentials(section, where)
+    )
 
 
 def _port(section: configparser.SectionProxy, port: int | None, where: str) -> int:

@@ -45,7 +45,9 @@ class Groups(nagiosplugin.Resource):
                 continue
             if not node.get("mtotal") or node.get("mfree") is None:
                 continue
-            used[node["group"]].append((100.0 * (node["mtotal"] - node["mfree"]) / node["mtotal"], node["name"]))
+            used[node["group"]].append(
+                (100.0 * (node["mtotal"] - node["mfree"]) / node["mtotal"], node["name"])
+            )
         metrics = []
         for group, values in sorted(used.items()):
             if len(values) < 2:
@@ -54,7 +56,9 @@ class Groups(nagiosplugin.Resource):
             self.extremes[group] = (high[1], low[1])
             spread = round(high[0] - low[0], 1)
             sd = round(statistics.pstdev(100.0 - v for v, _ in values) / 100.0, 4)
-            metrics.append(nagiosplugin.Metric(f"{group}_spread", spread, "%", min=0, max=100, context="spread"))
+            metrics.append(
+                nagiosplugin.Metric(f"{group}_spread", spread, "%", min=0, max=100, context="spread")
+            )
             metrics.append(nagiosplugin.Metric(f"{group}_mem_sd", sd, min=0, context="sd"))
         if not metrics:
             metrics.append(nagiosplugin.Metric("groups", 0, min=0, context="sd"))

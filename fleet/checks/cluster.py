@@ -49,7 +49,9 @@ class Health(nagiosplugin.Resource):
         self.detail = f"{info.get('name')} (master {info.get('master')})"
         rows = self.client.call(query.get("instance", ["name", "status"])).records()
         counts = Counter(r.get("status") for r in rows)
-        self.bad = sorted(f"{r['name']} {r['status']}" for r in rows if r.get("status") in (*ERRORS, "ERROR_up"))
+        self.bad = sorted(
+            f"{r['name']} {r['status']}" for r in rows if r.get("status") in (*ERRORS, "ERROR_up")
+        )
         return [
             nagiosplugin.Metric("reachable", 1, min=0, max=1, context="reachable"),
             nagiosplugin.Metric("instances", len(rows), min=0, context="count"),

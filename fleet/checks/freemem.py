@@ -26,13 +26,15 @@ RAPI = True
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-w", "--warning", type=plugin.range_arg, default=nagiosplugin.Range("20:"),
-                        help="Range of a node's free memory in %% (default 20:, warn below 20 %%).")  # fmt: skip
+                        help="Range of a node's free memory in %% (default 20:, below 20 %%).")  # fmt: skip
     parser.add_argument("-c", "--critical", type=plugin.range_arg, default=nagiosplugin.Range("10:"),
                         help="Range of a node's free memory in %% (default 10:).")  # fmt: skip
     parser.add_argument("--n1-critical", action="store_true", help="An N+1 failure is CRITICAL, not WARNING.")
 
 
-def n1_failures(nodes: dict[str, dict[str, Any]], instances: list[dict[str, Any]]) -> dict[str, tuple[str, int]]:
+def n1_failures(
+    nodes: dict[str, dict[str, Any]], instances: list[dict[str, Any]]
+) -> dict[str, tuple[str, int]]:
     """The secondaries that could not take a failing primary's running DRBD instances: secondary → (the
     primary whose failure it cannot absorb, MiB needed)."""
     needed: dict[tuple[str, str], int] = defaultdict(int)

@@ -25,8 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Range of a network's free addresses in %% (default 10:).")  # fmt: skip
     parser.add_argument("-c", "--critical", type=plugin.range_arg, default=nagiosplugin.Range("5:"),
                         help="Range of a network's free addresses in %% (default 5:).")  # fmt: skip
-    parser.add_argument("--free-warning", type=plugin.range_arg, default=None, help="Range of free addresses.")
-    parser.add_argument("--free-critical", type=plugin.range_arg, default=None, help="Range of free addresses.")
+    parser.add_argument(
+        "--free-warning", type=plugin.range_arg, default=None, help="Range of free addresses."
+    )
+    parser.add_argument(
+        "--free-critical", type=plugin.range_arg, default=None, help="Range of free addresses."
+    )
 
 
 class Pools(nagiosplugin.Resource):
@@ -44,7 +48,9 @@ class Pools(nagiosplugin.Resource):
             total = int(net["free_count"]) + int(net.get("reserved_count") or 0)
             free = int(net["free_count"])
             pct = round(100.0 * free / total, 1) if total else 0.0
-            metrics.append(nagiosplugin.Metric(f"{net['name']}_free_pct", pct, "%", min=0, max=100, context="pct"))
+            metrics.append(
+                nagiosplugin.Metric(f"{net['name']}_free_pct", pct, "%", min=0, max=100, context="pct")
+            )
             metrics.append(nagiosplugin.Metric(f"{net['name']}_free", free, min=0, max=total, context="free"))
         if not metrics:
             metrics.append(nagiosplugin.Metric("networks", 0, min=0, context="none"))
@@ -68,7 +74,9 @@ class Summary(nagiosplugin.Summary):
                 if r.state != nagiosplugin.Ok:
                     by_net[net]["bad"] = 1
         return "; ".join(
-            f"{net} has {v['free']:.0f} addresses free ({v['pct']}%)" for net, v in by_net.items() if "bad" in v
+            f"{net} has {v['free']:.0f} addresses free ({v['pct']}%)"
+            for net, v in by_net.items()
+            if "bad" in v
         )
 
 

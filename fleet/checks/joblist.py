@@ -62,9 +62,9 @@ class Queue(nagiosplugin.Resource):
         counts = {"running": 0, "waiting": 0, "queued": 0}
         oldest = {"running": 0.0, "waiting": 0.0}
         for job in self.client.call(jobs.bulk()):
-            if job.status == "error" and job.end_ts and now - job.end_ts <= self.window:
-                if not (self.ignore and any(self.ignore.search(s) for s in job.summary)):
-                    self.failed.append(_describe(job))
+            recent = job.status == "error" and job.end_ts is not None and now - job.end_ts <= self.window
+            if recent and not (self.ignore and any(self.ignore.search(s) for s in job.summary)):
+                self.failed.append(_describe(job))
             kind = "waiting" if job.status in ("queued", "waiting") else job.status
             if job.status in counts:
                 counts[job.status] += 1

@@ -1,12 +1,13 @@
-"""Node roles and liveness: drained or offline nodes nobody announced, unresponsive nodes, master candidates.
+"""Node roles and liveness: drained or offline nodes nobody announced, unresponsive nodes, master
+candidates.
 
 A drained or offline node is expected when it, or its node group, carries Fleet's maintenance tag
-(`<prefix>:maintenance`, the flag Fleet's access policy already reads on node groups; `--tag-prefix`, `fleet` by
-default): it is then counted in `maintenance`, not judged. Otherwise `-w`/`-c` judge the unannounced offline
-nodes (default `-w 0 -c 1`: one is WARNING, two are CRITICAL) and `--drained-warning`/`--drained-critical` the
-drained ones (default one is WARNING). A node not marked offline whose live fields come back empty did not
-answer its master: CRITICAL. Fewer master candidates than `min(candidate_pool_size, master-capable nodes)` is a
-WARNING.
+(`<prefix>:maintenance`, the flag Fleet's access policy already reads on node groups; `--tag-prefix`,
+`fleet` by default): it is then counted in `maintenance`, not judged. Otherwise `-w`/`-c` judge the
+unannounced offline nodes (default `-w 0 -c 1`: one is WARNING, two are CRITICAL) and
+`--drained-warning`/`--drained-critical` the drained ones (default one is WARNING). A node not marked
+offline whose live fields come back empty did not answer its master: CRITICAL. Fewer master candidates
+than `min(candidate_pool_size, master-capable nodes)` is a WARNING.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from fleet.rapi import RapiClient, cluster, query
 
 NAME = "nodes"
 RAPI = True
-NODE_FIELDS = ["name", "offline", "drained", "master_candidate", "master_capable", "group", "tags", "mfree", "dfree",
-               "vm_capable"]  # fmt: skip
+NODE_FIELDS = [
+    "name", "offline", "drained", "master_candidate", "master_capable", "vm_capable", "group", "tags",
+    "mfree", "dfree",
+]  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,12 +56,19 @@ class Nodes(nagiosplugin.Resource):
         for node in nodes:
             announced = node.get("group") in in_maintenance or self.tag in (node.get("tags") or [])
             if node.get("offline") or node.get("drained"):
-                names["maintenance" if announced else ("offline" if node.get("offline") else "drained")].append(
-                    node["name"]
-                )
-            if not node.get("offline") and node.get("vm_capable") and node.get("mfree") is None and node.get("dfree") is None:
+                names[
+                    "maintenance" if announced else ("offline" if node.get("offline") else "drained")
+                ].append(node["name"])
+            if (
+                not node.get("offline")
+                and node.get("vm_capable")
+                and node.get("mfree") is None
+                and node.get("dfree") is None
+            ):
                 names["unresponsive"].append(node["name"])
-        capable = [n for n in nodes if n.get("master_capable") and not n.get("offline") and not n.get("drained")]
+        capable = [
+            n for n in nodes if n.get("master_capable") and not n.get("offline") and not n.get("drained")
+        ]
         candidates = sum(1 for n in nodes if n.get("master_candidate"))
         wanted = min(int(info.get("candidate_pool_size") or 0), len(capable))
         self.names = names
@@ -86,10 +96,12 @@ class Summary(nagiosplugin.Summary):
 
     def problem(self, results: nagiosplugin.Results) -> str:
         parts = []
-        for key, what in (("offline", "offline"), ("drained", "drained"), ("unresponsive", "unresponsive")):
-            if self.nodes.names[key]:
-                parts.append(f"{what} without maintenance tag: {', '.join(self.nodes.names[key])}"
-                             if key != "unresponsive" else f"unresponsive: {', '.join(self.nodes.names[key])}")  # fmt: skip
+        for key in ("offline", "drained", "unresponsive"):
+            names = ", ".join(self.nodes.names[key])
+            if names:
+                parts.append(
+                    f"{key}: {names}" if key == "unresponsive" else f"{key} without maintenance tag: {names}"
+                )
         if results["candidates_missing"].state != nagiosplugin.Ok:
             parts.append(self.nodes.names["candidates"][0])
         return "; ".join(parts)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import nagiosplugin
 
-from fleet.checks.access import AccessError, load
-from fleet.rapi import RapiClient
-from fleet.rapi import errors as rapi_errors
+if TYPE_CHECKING:
+    from fleet.rapi import RapiClient
+    from fleet.rapi import errors as rapi_errors
 
 UNKNOWN = 3
 DEFAULT_TIMEOUT = 10
@@ -74,13 +74,15 @@ def parser_for(module: CheckModule, prog: str) -> Parser:
     """The argument parser of one check: the common options, then the check's own."""
     parser = Parser(title_of(module.NAME), prog=prog, description=(module.__doc__ or "").split("\n\n")[0])
     if module.RAPI:
-        parser.add_argument("-H", "--host", required=True, help="The cluster's RAPI address (its name or IP).")
+        parser.add_argument(
+            "-H", "--host", required=True, help="The cluster's RAPI address (its name or IP)."
+        )
         parser.add_argument("-P", "--port", type=int, help="RAPI port (default: the file's, or 5080).")
         parser.add_argument(
             "--credentials",
             required=True,
             metavar="FILE",
-            help="INI file with the cluster's fingerprint (or ca_file), user and password (see docs/checks.md).",
+            help="INI file: the cluster's fingerprint (or ca_file), user and password (docs/checks.md).",
         )
     parser.add_argument(
         "-t", "--timeout", type=int, default=DEFAULT_TIMEOUT, help="Seconds before UNKNOWN (default 10)."
@@ -98,21 +100,30 @@ def run(module: CheckModule, argv: Sequence[str] | None = None, prog: str | None
         unknown(title, "bad arguments: -t must be at least 1 second")
     try:
         if module.RAPI:
-            access = load(args.credentials, args.host, args.port)
-            with access.client(float(args.timeout)) as client:
-                _main(module.build(args, client), args)
+            _run_rapi(module, args, title)
         else:
+            # The master-local check never loads the RAPI client: it starts in half the time.
             _main(module.build(args, None), args)
     except nagiosplugin.Timeout:
         unknown(title, f"timed out after {args.timeout} s (-t)")
-    except AccessError as exc:
-        unknown(title, str(exc))
-    except rapi_errors.RapiError as exc:
-        unknown(title, describe(exc, getattr(args, "host", "")))
     except Unknown as exc:
         unknown(title, str(exc))
     # The check's own main exits; reaching here means it did not.
     sys.exit(UNKNOWN)
+
+
+def _run_rapi(module: CheckModule, args: argparse.Namespace, title: str) -> None:
+    from fleet.checks.access import AccessError, load
+    from fleet.rapi import errors as rapi_errors
+
+    try:
+        access = load(args.credentials, args.host, args.port)
+        with access.client(float(args.timeout)) as client:
+            _main(module.build(args, client), args)
+    except AccessError as exc:
+        unknown(title, str(exc))
+    except rapi_errors.RapiError as exc:
+        unknown(title, describe(exc, args.host))
 
 
 def _main(check: nagiosplugin.Check, args: argparse.Namespace) -> None:
@@ -121,6 +132,8 @@ def _main(check: nagiosplugin.Check, args: argparse.Namespace) -> None:
 
 def describe(exc: rapi_errors.RapiError, host: str) -> str:
     """One line saying what failed on the way to the cluster, for an operator reading the NOC's screen."""
+    from fleet.rapi import errors as rapi_errors
+
     where = f"cluster {host}" if host else "cluster"
     if isinstance(exc, rapi_errors.Unauthorized):
         return f"{where} refused the credentials (401): check user and password in the credentials file"
@@ -149,5 +162,7 @@ def fmt(template: str) -> Callable[[nagiosplugin.Metric, nagiosplugin.Context], 
 class Perf(nagiosplugin.Context):
     """A context that judges nothing and reports its metric as perfdata (counts beside the judged ones)."""
 
-    def performance(self, metric: nagiosplugin.Metric, resource: nagiosplugin.Resource) -> nagiosplugin.Performance:
+    def performance(
+        self, metric: nagiosplugin.Metric, resource: nagiosplugin.Resource
+    ) -> nagiosplugin.Performance:
         return nagiosplugin.Performance(metric.name, metric.value, metric.uom, min=metric.min, max=metric.max)

@@ -1,10 +1,10 @@
 """How full a cluster's job queue is, against Ganeti's hard limit.
 
-Ganeti refuses new jobs once its queue holds `jobQueueSizeHardLimit` (5000) unarchived jobs: every action,
-the watcher's included, fails until the watcher archives old ones. Reads the unarchived jobs' statuses with one
-query2 call. The total is judged by `-w`/`-c` (default 60 % and 80 % of `--limit`: `-w 3000 -c 4000`);
-queued, waiting and running counts are perfdata. Whether the queue is drained is the master-local `watcher`
-check's business (RAPI does not say).
+Ganeti refuses new jobs once its queue holds `jobQueueSizeHardLimit` (5000) unarchived jobs: every
+action, the watcher's included, fails until the watcher archives old ones. Reads the unarchived jobs'
+statuses with one query2 call. The total is judged by `-w`/`-c` (default 60 % and 80 % of `--limit`:
+`-w 3000 -c 4000`); queued, waiting and running counts are perfdata. Whether the queue is drained is
+the master-local `watcher` check's business (RAPI does not say).
 """
 
 from __future__ import annotations
@@ -25,9 +25,16 @@ HARD_LIMIT = 5000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--warning", type=plugin.range_arg, help="Range of unarchived jobs (default 60%% of the limit).")
-    parser.add_argument("-c", "--critical", type=plugin.range_arg, help="Range of unarchived jobs (default 80%% of the limit).")
-    parser.add_argument("--limit", type=int, default=HARD_LIMIT, help="The queue's hard limit (default 5000).")  # fmt: skip
+    parser.add_argument(
+        "-w", "--warning", type=plugin.range_arg, help="Range of unarchived jobs (default 60%% of the limit)."
+    )
+    parser.add_argument(
+        "-c",
+        "--critical",
+        type=plugin.range_arg,
+        help="Range of unarchived jobs (default 80%% of the limit).",
+    )
+    parser.add_argument("--limit", type=int, default=HARD_LIMIT, help="The queue's hard limit (5000).")
 
 
 class Jobs(nagiosplugin.Resource):
@@ -42,7 +49,10 @@ class Jobs(nagiosplugin.Resource):
         counts = Counter(r.get("status") for r in rows if not r.get("archived"))
         return [
             nagiosplugin.Metric("jobs_total", sum(counts.values()), min=0, max=self.limit, context="total"),
-            *(nagiosplugin.Metric(s, counts[s], min=0, context="count") for s in ("queued", "waiting", "running")),
+            *(
+                nagiosplugin.Metric(s, counts[s], min=0, context="count")
+                for s in ("queued", "waiting", "running")
+            ),
         ]
 
 

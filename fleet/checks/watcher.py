@@ -41,14 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Range of the watcher state's age in s (default 900).")  # fmt: skip
     parser.add_argument("-c", "--critical", type=plugin.range_arg, default=nagiosplugin.Range("3600"),
                         help="Range of the watcher state's age in s (default 3600).")  # fmt: skip
-    parser.add_argument("--data-dir", default=DATA_DIR, help="Ganeti's data directory (default /var/lib/ganeti).")
+    parser.add_argument(
+        "--data-dir", default=DATA_DIR, help="Ganeti's data directory (default /var/lib/ganeti)."
+    )
     parser.add_argument("--pause-file", help="The watcher pause file (default DATA_DIR/watcher.pause).")
     parser.add_argument("--drain-file", help="The queue drain flag (default DATA_DIR/queue/drain).")
     parser.add_argument("--paused-critical", type=float, default=86400.0, help="Seconds (default 86400).")
     parser.add_argument("--drained-critical", type=float, default=3600.0, help="Seconds (default 3600).")
     parser.add_argument("--skip-age", action="store_true", help="Do not judge the watcher state files' age.")
     parser.add_argument("--verify", action="store_true", help="Also run `gnt-cluster verify --error-codes`.")
-    parser.add_argument("--gnt-cluster", default="gnt-cluster", help="The gnt-cluster command (for --verify).")
+    parser.add_argument(
+        "--gnt-cluster", default="gnt-cluster", help="The gnt-cluster command (for --verify)."
+    )
 
 
 class Master(nagiosplugin.Resource):
@@ -128,7 +132,9 @@ class Master(nagiosplugin.Resource):
                 warnings += 1
             self.findings.append(f"{level} {code} {item}: {message.strip()}")
         if done.returncode != 0 and not self.findings:
-            raise plugin.Unknown(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[:200]}")
+            raise plugin.Unknown(
+                f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[:200]}"
+            )
         return [
             nagiosplugin.Metric("verify_errors", errors, min=0, context="verify_errors"),
             nagiosplugin.Metric("verify_warnings", warnings, min=0, context="verify_warnings"),
@@ -213,4 +219,3 @@ def build(args: argparse.Namespace, client: object) -> nagiosplugin.Check:
 def main() -> None:
     """The `check_fleet_watcher` executable."""
     plugin.run(sys.modules[__name__])  # type: ignore[arg-type]
-

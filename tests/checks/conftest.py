@@ -46,7 +46,11 @@ class Outcome:
 def run_check(name: str, *args: str, timeout: float = 60) -> Outcome:
     """Run `check_fleet_NAME ARGS` and return its outcome; its status line must name its check."""
     done = subprocess.run(
-        [str(BIN / f"check_fleet_{name}"), *args], capture_output=True, text=True, timeout=timeout, check=False
+        [str(BIN / f"check_fleet_{name}"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     outcome = Outcome(done.returncode, done.stdout, done.stderr)
     assert outcome.line.startswith(f"GANETI_{name.upper()} {outcome.state}"), (outcome, done.stderr)

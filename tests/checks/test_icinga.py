@@ -47,7 +47,9 @@ def _validate(tmp_path: Path, extra: str = "") -> subprocess.CompletedProcess[st
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
-@pytest.mark.skipif(shutil.which("icinga2") is None, reason="Debian's icinga2 is not installed (scripts/bootstrap)")
+@pytest.mark.skipif(
+    shutil.which("icinga2") is None, reason="Debian's icinga2 is not installed (scripts/bootstrap)"
+)
 def test_icinga2_accepts_the_shipped_configuration(tmp_path: Path) -> None:
     done = _validate(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

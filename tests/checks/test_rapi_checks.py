@@ -50,7 +50,9 @@ def _args(fleet: Simulated, creds: dict[str, Path], index: int) -> list[str]:
     return rapi_args(target, creds[target.name])
 
 
-def _create(target: RapiTarget, name: str, template: str, pnode: str, memory: int, snode: str | None = None) -> None:
+def _create(
+    target: RapiTarget, name: str, template: str, pnode: str, memory: int, snode: str | None = None
+) -> None:
     body = {
         "__version__": 1, "mode": "create", "instance_name": name, "disk_template": template,
         "disks": [{"size": 1024}], "nics": [{}], "os_type": "noop", "pnode": pnode, "start": True,
@@ -64,7 +66,8 @@ def _create(target: RapiTarget, name: str, template: str, pnode: str, memory: in
 
 
 def _leave_free(target: RapiTarget, node: str, share: float, name: str) -> None:
-    """Start plain instances on `node` (each within the ipolicy's 32 GiB) until `share` of its memory is free."""
+    """Start plain instances on `node` (each within the ipolicy's 32 GiB) until `share` of its memory
+    is free."""
     info = _nodes(target)[node]
     need, n = info["mfree"] - int(info["mtotal"] * share), 0
     while need > 0:
@@ -117,9 +120,11 @@ def test_a_memory_starved_node_and_an_n1_failure(fleet: Simulated, creds: dict[s
     assert third  # the third node stays untouched
 
 
-def test_offline_and_drained_nodes_without_a_maintenance_tag(fleet: Simulated, creds: dict[str, Path]) -> None:
+def test_offline_and_drained_nodes_without_a_maintenance_tag(
+    fleet: Simulated, creds: dict[str, Path]
+) -> None:
     target, args = fleet.targets[1], _args(fleet, creds, 1)
-    first, second = sorted(_nodes(target))
+    _, second = sorted(_nodes(target))
     with writer(target) as http:
         assert submit(http, "PUT", f"/2/nodes/{second}/role", json="drained")["status"] == "success"
         outcome = run_check("nodes", *args)
@@ -127,7 +132,10 @@ def test_offline_and_drained_nodes_without_a_maintenance_tag(fleet: Simulated, c
         assert f"drained without maintenance tag: {second}" in outcome.line
         assert outcome.perfdata["drained"] == "1"
 
-        assert submit(http, "PUT", f"/2/nodes/{second}/role", json="offline", params={"force": 1})["status"] == "success"
+        assert (
+            submit(http, "PUT", f"/2/nodes/{second}/role", json="offline", params={"force": 1})["status"]
+            == "success"
+        )
         outcome = run_check("nodes", *args)
         assert outcome.state == "WARNING", outcome
         assert f"offline without maintenance tag: {second}" in outcome.line
@@ -138,7 +146,10 @@ def test_offline_and_drained_nodes_without_a_maintenance_tag(fleet: Simulated, c
 
         # The operators announce the maintenance on the node group: the offline node is expected.
         group = ok(http.get("/2/groups"))[0]["name"]
-        assert submit(http, "PUT", f"/2/groups/{group}/tags", params={"tag": "fleet:maintenance"})["status"] == "success"
+        assert (
+            submit(http, "PUT", f"/2/groups/{group}/tags", params={"tag": "fleet:maintenance"})["status"]
+            == "success"
+        )
         outcome = run_check("nodes", *args)
         assert outcome.state == "OK", outcome
         assert outcome.perfdata["maintenance"] == "1"
@@ -229,7 +240,10 @@ def test_failures_to_reach_or_read_a_cluster_are_unknown(
 def test_fleet_check_runs_the_same_check(fleet: Simulated, creds: dict[str, Path]) -> None:
     args = _args(fleet, creds, 4)
     done = subprocess.run(
-        [str(BIN / "fleet"), "check", "nodes", "-c", "x:y", *args], capture_output=True, text=True, check=False
+        [str(BIN / "fleet"), "check", "nodes", "-c", "x:y", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 3, done
     assert done.stdout.startswith("GANETI_NODES UNKNOWN - bad arguments: argument -c/--critical: bad range")

@@ -83,7 +83,7 @@ def test_verify_findings(data_dir: Path, tmp_path: Path) -> None:
         "echo 'Wed Dec  2 12:00:00 2026 * Verifying cluster config'\n"
         "echo 'Wed Dec  2 12:00:01 2026   - ERROR:ENODEN1:node:node2.example.test:not enough memory to"
         " accomodate instance failovers should node node1.example.test fail'\n"
-        "[ -n \"$WITH_ERROR\" ] && echo 'Wed Dec  2 12:00:02 2026   - ERROR:ENODELVM:node:node3.example.test:"
+        '[ -n "$WITH_ERROR" ] && echo \'Wed Dec  2 12:00:02 2026   - ERROR:ENODELVM:node:node3.example.test:'
         "unable to check volume groups'\n"
         "exit 1\n"
     )
