@@ -1,10 +1,11 @@
-"""Whether a cluster needs rebalancing (hbal): the spread of memory use between the nodes of each group.
+"""Whether a cluster needs rebalancing (hbal): per node group, hbal's cluster score and the spread of
+memory use between its nodes.
 
-hbal's own score needs htools on a data file or the master; this check computes, from one query2 call on the
-nodes, what drives most of that score: per node group, the difference in percentage points between the most
-and the least used online node's memory (`mtotal - mfree`), and the population standard deviation of the free
-memory share (htools' `cpu/mem` SD term, as a figure). The spread is judged by `-w`/`-c` (default 25 and 40
-points); groups of a single online node are skipped.
+Two query2 calls (nodes, instances). The score is hbal's "Initial score" computed as htools does
+(`fleet.checks.score`; without htools on the Icinga host, and without spindles, tags and locations), judged
+by `--score-warning`/`--score-critical` when given. The spread is the difference in percentage points
+between the most and the least used online node's memory (`mtotal - mfree`), judged by `-w`/`-c` (default
+25 and 40 points). Groups of a single online node are skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 
 import nagiosplugin
 
-from fleet.checks import plugin
+from fleet.checks import plugin, score
 from fleet.rapi import RapiClient, query
 
 NAME = "balance"
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Range of a group's memory-use spread in points (default 25).")  # fmt: skip
     parser.add_argument("-c", "--critical", type=plugin.range_arg, default=nagiosplugin.Range("40"),
                         help="Range of a group's memory-use spread in points (default 40).")  # fmt: skip
+    parser.add_argument("--score-warning", type=plugin.range_arg, help="Range of a group's hbal score.")
+    parser.add_argument("--score-critical", type=plugin.range_arg, help="Range of a group's hbal score.")
 
 
 class Groups(nagiosplugin.Resource):
@@ -38,9 +41,11 @@ class Groups(nagiosplugin.Resource):
         self.extremes: dict[str, tuple[str, str]] = {}
 
     def probe(self) -> list[nagiosplugin.Metric]:
-        fields = ["name", "group", "offline", "drained", "vm_capable", "mtotal", "mfree"]
+        nodes = self.client.call(query.get("node", score.NODE_FIELDS)).records()
+        instances = self.client.call(query.get("instance", score.INSTANCE_FIELDS)).records()
+        scores = score.group_scores(nodes, instances)
         used: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for node in self.client.call(query.get("node", fields)).records():
+        for node in nodes:
             if node.get("offline") or node.get("drained") or not node.get("vm_capable"):
                 continue
             if not node.get("mtotal") or node.get("mfree") is None:
@@ -60,6 +65,9 @@ class Groups(nagiosplugin.Resource):
                 nagiosplugin.Metric(f"{group}_spread", spread, "%", min=0, max=100, context="spread")
             )
             metrics.append(nagiosplugin.Metric(f"{group}_mem_sd", sd, min=0, context="sd"))
+            metrics.append(
+                nagiosplugin.Metric(f"{group}_score", round(scores[group], 6), min=0, context="score")
+            )
         if not metrics:
             metrics.append(nagiosplugin.Metric("groups", 0, min=0, context="sd"))
         return metrics
@@ -76,14 +84,21 @@ class Summary(nagiosplugin.Summary):
                 continue
             group = r.metric.name.removesuffix("_spread")
             high, low = self.groups.extremes[group]
-            parts.append(f"group {group}: memory use spread {r.metric.value} points ({high} to {low})")
+            value = results[f"{group}_score"].metric.value
+            spread = f"memory use spread {r.metric.value} points ({high} to {low})"
+            parts.append(f"group {group}: score {value:.4f}, {spread}")
         return "; ".join(parts)
 
     def ok(self, results: nagiosplugin.Results) -> str:
         return self._line(results, False) or "no node group with two online nodes"
 
     def problem(self, results: nagiosplugin.Results) -> str:
-        return self._line(results, True) + "; hbal would move instances"
+        bad = [r for r in results if r.metric.context == "score" and r.state != nagiosplugin.Ok]
+        spread = self._line(results, True)
+        scores = "; ".join(
+            f"group {r.metric.name.removesuffix('_score')}: score {r.metric.value:.4f}" for r in bad
+        )
+        return "; ".join(p for p in (spread, scores) if p) + "; hbal would move instances"
 
 
 def build(args: argparse.Namespace, client: RapiClient | None) -> nagiosplugin.Check:
@@ -93,6 +108,7 @@ def build(args: argparse.Namespace, client: RapiClient | None) -> nagiosplugin.C
         groups,
         nagiosplugin.ScalarContext("spread", args.warning, args.critical),
         plugin.Perf("sd"),
+        nagiosplugin.ScalarContext("score", args.score_warning, args.score_critical),
         Summary(groups),
         name=plugin.title_of(NAME),
     )
