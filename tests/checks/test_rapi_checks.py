@@ -227,6 +227,11 @@ def test_failures_to_reach_or_read_a_cluster_are_unknown(
     assert "refused the credentials (401)" in outcome.line
     assert len(outcome.stdout.splitlines()) == 1
 
+    pinned = tmp_path / "other-pin.ini"
+    pinned.write_text(creds[target.name].read_text().replace(target.fingerprint, "ab" * 32))
+    outcome = run_check("ippool", *rapi_args(target, pinned))
+    assert outcome.state == "UNKNOWN" and "does not match the pinned one" in outcome.line, outcome
+
     closed = [*_args(fleet, creds, 4), "-P", "1"]
     outcome = run_check("joblist", *closed)
     assert outcome.state == "UNKNOWN" and "unreachable" in outcome.line, outcome
