@@ -64,3 +64,25 @@ def test_icinga2_accepts_the_shipped_configuration(tmp_path: Path) -> None:
                               '  check_command = "fleet-freemen" }\n')  # fmt: skip
     assert bad.returncode != 0
     assert re.search(r"check_command.*fleet-freemen|fleet-freemen.*does not exist", bad.stdout), bad.stdout
+
+
+def test_every_shipped_argument_is_an_option_of_its_check() -> None:
+    """Icinga cannot know the checks' options: a misspelt one would fail only at check time, as UNKNOWN."""
+    from fleet.checks import plugin
+    from fleet.checks.registry import CHECKS
+
+    text = (SHIPPED / "fleet-commands.conf").read_text()
+    templates = {
+        name: set(re.findall(r'"(-{1,2}[\w-]+)" \+?=', body))
+        for name, body in re.findall(r'template CheckCommand "([\w-]+)" \{(.*?)\n\}', text, re.S)
+    }
+    for name, body in re.findall(r'object CheckCommand "fleet-(\w+)" \{(.*?)\n\}', text, re.S):
+        parser = plugin.parser_for(CHECKS[name], f"check_fleet_{name}")
+        known = {s for action in parser._actions for s in action.option_strings}
+        shipped = set(re.findall(r'"(-{1,2}[\w-]+)" = ', body))
+        for template in re.findall(r'import "([\w-]+)"', body):
+            shipped |= templates[template]
+            if template == "fleet-rapi-check":
+                shipped |= templates["fleet-check"]
+        assert shipped, name
+        assert shipped <= known, (name, shipped - known)
