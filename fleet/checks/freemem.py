@@ -4,8 +4,10 @@ instances if it fails?
 Reads the nodes (`mtotal`, `mfree`) and instances (`pnode`, `snodes`, `disk_template`, `admin_state`,
 `be/maxmem`) with two query2 calls. A node's free memory is judged in per cent of its total (`-w 20: -c 10:`,
 i.e. warn below 20 %, critical below 10 %). N+1, as Ganeti's `ENODEN1`: for each secondary S and each primary
-P, the memory of P's running DRBD instances mirrored on S must fit in S's free memory; each S that fails is
-counted in `n1_fail` (WARNING, CRITICAL with `--n1-critical`). Offline and drained nodes are left out.
+P, the memory of P's DRBD instances mirrored on S must fit in S's free memory; each S that fails is counted in
+`n1_fail` (WARNING, CRITICAL with `--n1-critical`). The instances counted are those htools counts (not
+offline, `auto_balance` on, stopped ones too: they would start on S), with the memory they run with or their
+maxmem. Offline and drained nodes are left out.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 import nagiosplugin
 
 from fleet.checks import plugin
+from fleet.checks.score import instance_memory, uses_secondary_memory
 from fleet.rapi import RapiClient, query
 
 NAME = "freemem"
 RAPI = True
+MEMORY_FIELDS = ["be/maxmem", "be/auto_balance"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,14 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def n1_failures(
     nodes: dict[str, dict[str, Any]], instances: list[dict[str, Any]]
 ) -> dict[str, tuple[str, int]]:
-    """The secondaries that could not take a failing primary's running DRBD instances: secondary → (the
-    primary whose failure it cannot absorb, MiB needed)."""
+    """The secondaries that could not take a failing primary's DRBD instances: secondary → (the primary
+    whose failure it cannot absorb, MiB needed)."""
     needed: dict[tuple[str, str], int] = defaultdict(int)
     for inst in instances:
-        if inst.get("disk_template") != "drbd" or not inst.get("admin_state"):
+        if inst.get("disk_template") != "drbd" or not uses_secondary_memory(inst):
             continue
-        for snode in inst.get("snodes") or []:
-            needed[(snode, inst["pnode"])] += int(inst.get("be/maxmem") or 0)
+        for snode in (inst.get("snodes") or [])[:1]:
+            needed[(snode, inst["pnode"])] += instance_memory(inst)
     failures: dict[str, tuple[str, int]] = {}
     for (snode, pnode), mem in sorted(needed.items()):
         node = nodes.get(snode)
@@ -68,7 +72,9 @@ class Memory(nagiosplugin.Resource):
             ).records()
         }
         instances = self.client.call(
-            query.get("instance", ["name", "pnode", "snodes", "disk_template", "admin_state", "be/maxmem"])
+            query.get(
+                "instance", ["name", "pnode", "snodes", "disk_template", "status", "oper_ram", *MEMORY_FIELDS]
+            )
         ).records()
         metrics = []
         for name, node in sorted(nodes.items()):

@@ -48,9 +48,16 @@ def group_scores(
     return {group: _score(members, by_name, prim, sec) for group, members in sorted(groups.items())}
 
 
-def _mem(inst: Mapping[str, Any]) -> int:
+def instance_memory(inst: Mapping[str, Any]) -> int:
+    """The memory htools counts for an instance: what it runs with, else its maxmem."""
     ram = inst.get("oper_ram")
     return int(ram) if isinstance(ram, int) else int(inst.get("be/maxmem") or 0)
+
+
+def uses_secondary_memory(inst: Mapping[str, Any]) -> bool:
+    """Whether a failover would bring the instance's memory to its secondary (htools' `usesSecMem`): it is
+    not offline and Ganeti balances it (`auto_balance`), whether it runs now or not."""
+    return inst.get("status") != "ADMIN_offline" and inst.get("be/auto_balance") is not False
 
 
 def _score(
@@ -70,12 +77,12 @@ def _score(
             offline_pri += len(pri)
             continue
         t_mem, f_mem = float(node.get("mtotal") or 0), float(node.get("mfree") or 0)
-        i_mem = sum(_mem(i) for i in pri if i.get("status") in USES_MEMORY)
+        i_mem = sum(instance_memory(i) for i in pri if i.get("status") in USES_MEMORY)
         unallocated = min(t_mem - float(node.get("mnode") or 0) - i_mem, f_mem)
         peers: dict[str, int] = defaultdict(int)
         for inst in sc:
-            if inst.get("status") != "ADMIN_offline" and inst.get("be/auto_balance", True):
-                peers[inst["pnode"]] += _mem(inst)
+            if uses_secondary_memory(inst):
+                peers[inst["pnode"]] += instance_memory(inst)
         r_mem = max(peers.values(), default=0)
         t_dsk = float(node.get("dtotal") or 0)
         p_mem.append(unallocated / t_mem if t_mem else 0.0)
