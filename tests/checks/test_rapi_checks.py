@@ -90,6 +90,12 @@ def test_a_healthy_cluster_is_ok_for_every_rapi_check(fleet: Simulated, creds: d
         assert outcome.perfdata, outcome  # every check reports perfdata
         assert len(outcome.stdout.splitlines()) == 1
     assert outcome.perfdata["jobs_total"] == "0"
+    # The cluster's own certificate as the trust, instead of its fingerprint.
+    target = fleet.targets[4]
+    by_ca = creds[target.name].with_name("by-ca.ini")
+    pin = f"fingerprint = {target.fingerprint}"
+    by_ca.write_text(creds[target.name].read_text().replace(pin, f"ca_file = {target.cert_file}"))
+    assert run_check("nodes", *rapi_args(target, by_ca)).state == "OK"
 
 
 def test_a_memory_starved_node_and_an_n1_failure(fleet: Simulated, creds: dict[str, Path]) -> None:
