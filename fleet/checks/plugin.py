@@ -108,6 +108,8 @@ def run(module: CheckModule, argv: Sequence[str] | None = None, prog: str | None
         unknown(title, f"timed out after {args.timeout} s (-t)")
     except Unknown as exc:
         unknown(title, str(exc))
+    except Exception as exc:  # a crash is UNKNOWN too, as nagiosplugin's @guarded makes it, in one line
+        unknown(title, f"internal error: {type(exc).__name__}: {exc}")
     # The check's own main exits; reaching here means it did not.
     sys.exit(UNKNOWN)
 
