@@ -444,7 +444,9 @@ def demo(
         if not relay_host or not relay_port.isdigit() or not 0 < int(relay_port) < 65536:
             raise click.BadParameter("HOST:PORT, e.g. 127.0.0.1:1025", param_hint="--smtp")
         relay = (relay_host, int(relay_port))
-    stack = Demo(state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale, relay, history_days)
+    stack = Demo(
+        state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale, relay, history_days
+    )
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         _announce(stack, stack.start())

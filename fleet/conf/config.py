@@ -63,7 +63,7 @@ class Config:
     api_tokens: ApiTokens
     mail: MailConfig
     cdrom: CdromConfig
-    metrics: MetricsConfig = MetricsConfig()
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
     confirm_minutes: int = CONFIRM_MINUTES
 

@@ -23,7 +23,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """The checked ``[metrics]`` settings: the bearer token (empty: none) and the networks let in without one."""
+    """The checked ``[metrics]`` settings: the bearer token (empty: none), the networks let in without it."""
 
     token: str = field(default="", repr=False)
     allow_networks: tuple[Network, ...] = ()

@@ -15,7 +15,9 @@ class Family:
     """One metric family being filled: ``add(value, *label_values)``; ``None`` values are left out (Ganeti
     reports no memory for an offline node: no sample, rather than a made-up zero)."""
 
-    def __init__(self, name: str, documentation: str, labels: Sequence[str], *, counter: bool = False) -> None:
+    def __init__(
+        self, name: str, documentation: str, labels: Sequence[str], *, counter: bool = False
+    ) -> None:
         kind = CounterMetricFamily if counter else GaugeMetricFamily
         self.metric: Metric = kind(name, documentation, labels=list(labels))
 

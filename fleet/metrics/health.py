@@ -21,26 +21,42 @@ UP = (ClusterHealth.HEALTHY, ClusterHealth.DEGRADED)
 def collect_health(now: dt.datetime) -> tuple[dict[int, str], list[Metric]]:
     """The clusters (pk to name, for the other collectors) and the health families: one query."""
     families = Families()
-    info = families.gauge("fleet_cluster_info", "1, labelled with the cluster's Ganeti version and master.",
-                          "cluster", "version", "master")  # fmt: skip
+    info = families.gauge(
+        "fleet_cluster_info",
+        "1, labelled with the cluster's Ganeti version and master.",
+        "cluster",
+        "version",
+        "master",
+    )
     up = families.gauge("fleet_cluster_up", "1 if the last sync of the cluster succeeded.", "cluster")
-    health = families.gauge("fleet_cluster_health", "1 for the cluster's sync health state.", "cluster", "state")
-    drained = families.gauge("fleet_cluster_drained", "1 if Fleet places no new VMs on the cluster.", "cluster")
+    health = families.gauge(
+        "fleet_cluster_health", "1 for the cluster's sync health state.", "cluster", "state"
+    )
+    drained = families.gauge(
+        "fleet_cluster_drained", "1 if Fleet places no new VMs on the cluster.", "cluster"
+    )
     offline = families.gauge("fleet_cluster_offline", "1 if Fleet never contacts the cluster.", "cluster")
-    success = families.gauge("fleet_sync_last_success_timestamp_seconds", "End of the last successful sync.",
-                             "cluster")  # fmt: skip
-    attempt = families.gauge("fleet_sync_last_attempt_timestamp_seconds", "Start of the last sync attempt.",
-                             "cluster")  # fmt: skip
-    error = families.gauge("fleet_sync_last_error_timestamp_seconds", "When the last failed attempt ended.",
-                           "cluster")  # fmt: skip
-    lag = families.gauge("fleet_sync_lag_seconds", "Age of the cluster's read model (+Inf: never synced).",
-                         "cluster")  # fmt: skip
-    duration = families.gauge("fleet_sync_duration_seconds", "How long the last successful full pass took.",
-                              "cluster")  # fmt: skip
-    latency = families.gauge("fleet_sync_rapi_latency_seconds", "The fastest RAPI round trip of the last pass.",
-                             "cluster")  # fmt: skip
-    failures = families.gauge("fleet_sync_consecutive_failures", "Failed sync attempts since the last success.",
-                              "cluster")  # fmt: skip
+    success = families.gauge(
+        "fleet_sync_last_success_timestamp_seconds", "End of the last successful sync.", "cluster"
+    )
+    attempt = families.gauge(
+        "fleet_sync_last_attempt_timestamp_seconds", "Start of the last sync attempt.", "cluster"
+    )
+    error = families.gauge(
+        "fleet_sync_last_error_timestamp_seconds", "When the last failed attempt ended.", "cluster"
+    )
+    lag = families.gauge(
+        "fleet_sync_lag_seconds", "Age of the cluster's read model (+Inf: never synced).", "cluster"
+    )
+    duration = families.gauge(
+        "fleet_sync_duration_seconds", "How long the last successful full pass took.", "cluster"
+    )
+    latency = families.gauge(
+        "fleet_sync_rapi_latency_seconds", "Fastest RAPI round trip of the last pass.", "cluster"
+    )
+    failures = families.gauge(
+        "fleet_sync_consecutive_failures", "Failed attempts since the last success.", "cluster"
+    )
     clusters: dict[int, str] = {}
     for row in Cluster.objects.order_by("name").values(
         "pk", "name", "software_version", "master_node", "health", "drained", "offline", "last_sync_at",
@@ -71,7 +87,9 @@ def _outbox() -> Iterator[Metric]:
     families = Families()
     mails = families.gauge("fleet_mail_outbox_messages", "Mails in the outbox, by status.", "status")
     counts = dict.fromkeys(MailStatus.values, 0)
-    counts.update(Mail.objects.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    counts.update(
+        Mail.objects.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
     for status, count in counts.items():
         mails.add(count, status)
     yield from families

@@ -18,7 +18,7 @@ from django.db.models import Count, Sum
 from prometheus_client.core import Metric
 
 from fleet.inventory.models import Instance, InstanceStatus, Network, Node, NodeRole
-from fleet.metrics.families import Families, mib
+from fleet.metrics.families import MIB, Families, mib
 
 ROLES = {
     NodeRole.MASTER: "master",
@@ -68,10 +68,16 @@ def _declare(families: Families, level: str, labels: tuple[str, ...]) -> None:
     )
     families.gauge(f"{prefix}_disk_size_bytes", f"Disk space of the {where} (Ganeti's dtotal).", *labels)
     families.gauge(f"{prefix}_disk_free_bytes", f"Free disk space of the {where} (Ganeti's dfree).", *labels)
-    families.gauge(f"{prefix}_disk_used_bytes", f"Disk space in use on the {where} (dtotal - dfree).", *labels)
+    families.gauge(
+        f"{prefix}_disk_used_bytes", f"Disk space in use on the {where} (dtotal - dfree).", *labels
+    )
     families.gauge(f"{prefix}_vcpus", f"Logical CPUs of the {where} (Ganeti's ctotal).", *labels)
-    families.gauge(f"{prefix}_vcpus_used", f"vCPUs given to instances with a primary in the {where}.", *labels)
-    families.gauge(f"{prefix}_vcpus_free", f"Logical CPUs minus the vCPUs given (negative: overcommitted).", *labels)
+    families.gauge(
+        f"{prefix}_vcpus_used", f"vCPUs given to instances with a primary in the {where}.", *labels
+    )
+    families.gauge(
+        f"{prefix}_vcpus_free", "Logical CPUs minus the vCPUs given (negative: overcommitted).", *labels
+    )
 
 
 def _emit(families: Families, level: str, capacity: Capacity, labels: tuple[str, ...]) -> None:
@@ -100,10 +106,13 @@ def collect_inventory(clusters: dict[int, str]) -> Iterable[Metric]:
     node_role = families.gauge("fleet_node_role", "1, labelled with the node's role as Ganeti gives it.",
                                "cluster", "group", "node", "role")  # fmt: skip
     node_instances = families.gauge(
-        "fleet_node_instances", "Instances with this node as primary or secondary.", "cluster", "group", "node",
-        "kind",
-    )  # fmt: skip
-    group_nodes = families.gauge("fleet_node_group_nodes", "Nodes of the group by role.", "cluster", "group", "role")
+        "fleet_node_instances",
+        "Instances on the node, as primary or secondary.",
+        *("cluster", "group", "node", "kind"),
+    )
+    group_nodes = families.gauge(
+        "fleet_node_group_nodes", "Nodes of the group by role.", "cluster", "group", "role"
+    )
     group_instances = families.gauge(
         "fleet_node_group_instances", "Instances whose primary node is in the group.", "cluster", "group"
     )
@@ -132,10 +141,15 @@ def collect_inventory(clusters: dict[int, str]) -> Iterable[Metric]:
         group = group or ""
         load = per_node.get(pk, {})
         node = Capacity(
-            memory_size=mib(mtotal), memory_free=mib(mfree), memory_instances=mib(load.get("memory") or 0) or 0.0,
-            disk_size=mib(dtotal), disk_free=mib(dfree), vcpus=ctotal, vcpus_used=load.get("vcpus") or 0,
+            memory_size=mib(mtotal),
+            memory_free=mib(mfree),
+            memory_instances=(load.get("memory") or 0) * MIB,
+            disk_size=mib(dtotal),
+            disk_free=mib(dfree),
+            vcpus=ctotal,
+            vcpus_used=load.get("vcpus") or 0,
             instances=load.get("count") or 0,
-        )  # fmt: skip
+        )
         labels = (cluster, group, name)
         _emit(families, "node", node, labels)
         role_name = ROLES.get(role, "regular")

@@ -114,4 +114,3 @@ def _histogram(
 
 def _bound(bound: float) -> str:
     return f"{bound:g}" if bound != int(bound) else f"{int(bound)}.0"
-

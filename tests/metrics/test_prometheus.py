@@ -72,16 +72,18 @@ def test_the_scrape_says_what_the_database_holds(stack: Stack, scrape: str) -> N
         "runs = Counter((j.cluster.name, j.op_ids[0]) for j in jobs)\n"
         "quick = Counter((j.cluster.name, j.op_ids[0]) for j in jobs"
         " if (j.ended_at - j.started_at).total_seconds() <= 60)\n"
-        "result = {'instances': Instance.objects.count(), 'running': Instance.objects.filter(status='running')"
-        ".count(), 'nodes': Node.objects.count(), 'runs': [[*k, n] for k, n in runs.items()],"
+        "result = {'instances': Instance.objects.count(),"
+        " 'running': Instance.objects.filter(status='running').count(), 'nodes': Node.objects.count(),"
+        " 'runs': [[*k, n] for k, n in runs.items()],"
         " 'quick': [[*k, n] for k, n in quick.items()],"
         " 'memory': sum(n.memory_total or 0 for n in Node.objects.all())}"
     )
     found = samples(scrape)
     assert sum(v for _, v in found["fleet_cluster_instances"]) == truth["instances"]
-    assert sum(v for labels, v in found["fleet_cluster_instances"] if labels["status"] == "running") == truth[
-        "running"
-    ]
+    assert (
+        sum(v for labels, v in found["fleet_cluster_instances"] if labels["status"] == "running")
+        == truth["running"]
+    )
     assert len(found["fleet_node_role"]) == truth["nodes"]
     assert sum(v for _, v in found["fleet_cluster_memory_size_bytes"]) == truth["memory"] * 1024 * 1024
     counts = {(lb["cluster"], lb["opcode"]): v for lb, v in found["fleet_ganeti_job_run_seconds_count"]}
@@ -96,7 +98,9 @@ def test_the_scrape_says_what_the_database_holds(stack: Stack, scrape: str) -> N
     assert all(v == 1 for _, v in found["fleet_cluster_up"])
     assert all(0 <= v < 60 for _, v in found["fleet_sync_lag_seconds"])
     # bounded labels: nothing names an instance or a job
-    assert not any({"instance", "job", "job_id"} & set(labels) for series in found.values() for labels, _ in series)
+    assert not any(
+        {"instance", "job", "job_id"} & set(labels) for series in found.values() for labels, _ in series
+    )
 
 
 def panels(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
