@@ -4,6 +4,7 @@ a bad [metrics] setting stops start-up naming it."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from fleet.conf.config import load
-from fleet.conf.metrics import MetricsConfig
+from fleet.conf.metrics import KEYS, MetricsConfig
 from fleet.metrics import views
 from tests.conf.test_config import GOOD
 
@@ -75,3 +76,14 @@ def test_a_misspelt_metrics_key_is_refused(tmp_path: Path) -> None:
     path.write_text('[metrics]\ntokn = "x"\n')
     with pytest.raises(ImproperlyConfigured, match=r"metrics\.tokn"):
         load({**GOOD, "FLEET_CONFIG": str(path)})
+
+
+def test_the_example_table_is_what_fleet_reads(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[2] / "fleet" / "conf" / "example.toml").read_text()
+    section = example[example.index("# [metrics]") : example.index("# --- CD images")]
+    settings = [line[2:] for line in section.splitlines() if re.fullmatch(r"# (\[metrics\]|\w+ = .+)", line)]
+    assert {line.split(" = ")[0] for line in settings[1:]} == set(KEYS)
+    path = tmp_path / "fleet.toml"
+    path.write_text("\n".join(settings).replace('"..."', f'"{TOKEN}"') + "\n")
+    config = load({**GOOD, "FLEET_CONFIG": str(path)}).metrics
+    assert config.token == TOKEN and [str(n) for n in config.allow_networks] == ["192.0.2.10/32"]
