@@ -8,7 +8,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client.exposition import choose_encoder
 
 from fleet.conf.metrics import MetricsConfig
@@ -30,7 +30,7 @@ def allowed(request: HttpRequest, config: MetricsConfig) -> bool:
     return any(address in network for network in config.allow_networks)
 
 
-@require_GET
+@require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     """The metrics, or 403 saying how to get in."""
     config: MetricsConfig = settings.FLEET_METRICS
