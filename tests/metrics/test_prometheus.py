@@ -45,7 +45,7 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with running_prometheus(tmp_path_factory.mktemp("prometheus"), [target]) as running:
         running.wait_for('up{job="fleet"} == 1')
         # rates and increases need samples over their window
-        running.wait_for(f"count_over_time(fleet_cluster_up[{RATE_WINDOW}]) >= 5", timeout=90)
+        running.wait_for(f"count_over_time(fleet_cluster_up[{RATE_WINDOW}]) >= 3", timeout=90)
         yield running
 
 
