@@ -129,6 +129,6 @@ def test_a_scrape_costs_the_same_statements_whatever_the_fleet_size() -> None:
     with CaptureQueriesContext(connection) as large:
         found = scrape()
     assert len(found["fleet_cluster_up"]) == 5
-    # nine SELECTs (clusters, outbox, nodes, instances per node and per status, networks, jobs, two
+    # eight SELECTs (clusters, outbox, nodes, instances per node and status, networks, jobs, two
     # histograms) and the transaction's savepoint and its release
-    assert len(large.captured_queries) == len(small.captured_queries) <= 11
+    assert len(large.captured_queries) == len(small.captured_queries) <= 10
