@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, checks, conformance, inventory, mail, operations, queue, simulator, tokens
+from bench import access, checks, conformance, inventory, mail, metrics, operations, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
@@ -16,6 +16,7 @@ BENCHES = {
     "tokens": tokens.main,
     "operations": operations.main,
     "checks": checks.main,
+    "metrics": metrics.main,
 }
 
 

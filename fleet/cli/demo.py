@@ -40,6 +40,8 @@ FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
 READY_TIMEOUT = 300.0
 # The demo serves plain http on this machine: cookies must travel without TLS, and nothing redirects to https.
 PLAIN_HTTP = {"FLEET_SECURE_COOKIES": "false", "FLEET_SSL_REDIRECT": "false"}
+# A Prometheus on this machine may scrape the demo's /metrics (docs/metrics.md).
+METRICS_FROM_LOOPBACK = {"FLEET_METRICS_ALLOW_NETWORKS": "127.0.0.0/8,::1/128"}
 
 
 class DemoError(click.ClickException):
@@ -80,6 +82,7 @@ class Demo:
     smtp: tuple[str, int] | None = (
         None  # where the worker sends the demo's mails; None: the outbox keeps them
     )
+    history_days: float | None = None  # days of past jobs per queue; None: the profile's default
     echo: Callable[[str], None] = click.echo
     simulator: SimulatorProcess | None = None
     children: list[Child] = field(default_factory=list)
@@ -170,6 +173,7 @@ class Demo:
             del os.environ[name]
         os.environ["FLEET_CONFIG"] = str(self.config_file)
         os.environ.update(PLAIN_HTTP)
+        os.environ.update(METRICS_FROM_LOOPBACK)
         os.environ["FLEET_SITE_URL"] = self.url.rstrip("/")  # mailed links lead to this demo
         if self.smtp is not None:
             host, port = self.smtp
@@ -190,6 +194,8 @@ class Demo:
         args = ["--profile", self.profile]
         if self.instances is not None:
             args += ["--instances", str(self.instances)]
+        if self.history_days is not None:
+            args += ["--history", str(self.history_days)]
         try:
             return start_simulator(state, *args, time_scale=self.time_scale)
         except RuntimeError as exc:
@@ -409,6 +415,12 @@ def _raise_stop(signum: int, frame: Any) -> None:
     help="Factor on the simulated jobs' durations (0.1: ten times faster).",
 )
 @click.option(
+    "--history",
+    "history_days",
+    type=click.FloatRange(min=0),
+    help="Days of past jobs in each simulated queue [default: the profile's].",
+)
+@click.option(
     "--smtp",
     metavar="HOST:PORT",
     help="Send the demo's mails to this SMTP server (plain, no login) [default: keep them in the outbox].",
@@ -422,6 +434,7 @@ def demo(
     interval: float,
     rapi_timeout: float,
     time_scale: float,
+    history_days: float | None,
     smtp: str | None,
 ) -> None:
     """Run a simulated fleet, the worker and the web UI with a demo admin and user, until Ctrl-C."""
@@ -431,7 +444,9 @@ def demo(
         if not relay_host or not relay_port.isdigit() or not 0 < int(relay_port) < 65536:
             raise click.BadParameter("HOST:PORT, e.g. 127.0.0.1:1025", param_hint="--smtp")
         relay = (relay_host, int(relay_port))
-    stack = Demo(state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale, relay)
+    stack = Demo(
+        state_dir, profile, port, host, interval, rapi_timeout, instances, time_scale, relay, history_days
+    )
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         _announce(stack, stack.start())

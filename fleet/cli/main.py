@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli import actions, check, cluster, demo, instance, mail, manage, rapi, simulate, token, worker
+from fleet.cli import (
+    actions,
+    check,
+    cluster,
+    demo,
+    instance,
+    mail,
+    manage,
+    node_agent,
+    rapi,
+    simulate,
+    token,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +41,7 @@ cli.add_command(mail.mail)
 cli.add_command(manage.manage)
 cli.add_command(demo.demo)
 cli.add_command(check.check)
+cli.add_command(node_agent.node_agent)
 
 
 def main() -> None:

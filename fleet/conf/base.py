@@ -145,4 +145,6 @@ def django_settings(config: Config) -> dict[str, Any]:
         **mail_settings(config.mail),
         # which CD image URLs owners may boot from (fleet.conf.cdrom)
         "FLEET_CDROM": config.cdrom,
+        # who may read /metrics (fleet.conf.metrics)
+        "FLEET_METRICS": config.metrics,
     }

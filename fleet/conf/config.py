@@ -26,6 +26,8 @@ from fleet.conf.cdrom import KEYS as CDROM_KEYS
 from fleet.conf.cdrom import CdromConfig, read_cdrom
 from fleet.conf.mail import KEYS as MAIL_KEYS
 from fleet.conf.mail import MailConfig, read_mail
+from fleet.conf.metrics import KEYS as METRICS_KEYS
+from fleet.conf.metrics import MetricsConfig, read_metrics
 
 ENV_PREFIX = "FLEET_"
 CONFIG_FILE_VARIABLE = "FLEET_CONFIG"
@@ -61,6 +63,7 @@ class Config:
     api_tokens: ApiTokens
     mail: MailConfig
     cdrom: CdromConfig
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
     confirm_minutes: int = CONFIRM_MINUTES
 
@@ -109,6 +112,7 @@ def load(environ: Mapping[str, str]) -> Config:
         ),
         mail=read_mail(source.table("mail", MAIL_KEYS)),
         cdrom=read_cdrom(source.table("cdrom", CDROM_KEYS)),
+        metrics=read_metrics(source.table("metrics", METRICS_KEYS)),
         site_url=_site_url(source),
         confirm_minutes=_integer(source, "confirm_minutes", CONFIRM_MINUTES, minimum=1),
     )

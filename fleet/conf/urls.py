@@ -1,9 +1,12 @@
-"""The URL table: the API under /api/, the pages everywhere else."""
+"""The URL table: the API under /api/, Prometheus's /metrics, the pages everywhere else."""
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from fleet.metrics.views import metrics
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include("fleet.api.urls")),
+    path("metrics", metrics, name="metrics"),
     path("", include("fleet.web.urls")),
 ]
 

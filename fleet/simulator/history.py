@@ -21,19 +21,24 @@ from fleet.simulator.state import Cluster
 __all__ = ["DEFAULT_DAYS", "seed_history"]
 
 DEFAULT_DAYS = {"grnet": 3.0, "large": 3.0}  # per profile; the tiny one, for tests, starts empty
-# (opcode, weight, typical seconds): what a cluster's queue is made of, and how long each takes.
-_KINDS: tuple[tuple[str, float, float], ...] = (
-    ("OP_INSTANCE_CREATE", 0.12, 150.0),
-    ("OP_INSTANCE_MIGRATE", 0.22, 25.0),
-    ("OP_INSTANCE_REBOOT", 0.18, 12.0),
-    ("OP_INSTANCE_SHUTDOWN", 0.10, 8.0),
-    ("OP_INSTANCE_STARTUP", 0.10, 6.0),
-    ("OP_INSTANCE_GROW_DISK", 0.05, 40.0),
-    ("OP_TAGS_SET", 0.08, 0.4),
-    ("OP_INSTANCE_REMOVE", 0.04, 15.0),
-    ("OP_NODE_SET_PARAMS", 0.02, 2.0),
-    ("OP_CLUSTER_VERIFY", 0.09, 90.0),
+# (opcode, weight, median seconds, spread): what a cluster's queue is made of, and how long each takes. Run
+# times are log-normal around the median (``spread`` is sigma of the log), as measured job times are: a tag
+# change in a fraction of a second, a start or reboot in seconds, a live migration in tens of seconds (longer
+# for a big, busy VM), a cluster verify in tens of seconds, a creation in minutes (DRBD sync and OS install).
+_KINDS: tuple[tuple[str, float, float, float], ...] = (
+    ("OP_INSTANCE_CREATE", 0.12, 180.0, 0.5),
+    ("OP_INSTANCE_MIGRATE", 0.22, 30.0, 0.6),
+    ("OP_INSTANCE_REBOOT", 0.18, 15.0, 0.4),
+    ("OP_INSTANCE_SHUTDOWN", 0.10, 10.0, 0.8),  # up to the ACPI timeout when the guest ignores it
+    ("OP_INSTANCE_STARTUP", 0.10, 5.0, 0.4),
+    ("OP_INSTANCE_GROW_DISK", 0.05, 60.0, 0.8),  # the DRBD resync of the added space
+    ("OP_TAGS_SET", 0.08, 0.3, 0.3),
+    ("OP_INSTANCE_REMOVE", 0.04, 10.0, 0.5),
+    ("OP_NODE_SET_PARAMS", 0.02, 1.5, 0.3),
+    ("OP_CLUSTER_VERIFY", 0.09, 40.0, 0.3),
 )
+_LONGEST = 3000.0  # seconds: no seeded job runs longer
+_LOCK_WAIT = 0.15  # the share of jobs that waited for another job's locks, for tens of seconds to minutes
 _FAILURES = (  # Ganeti's opresult of a failed opcode: [error class, [message, ecode]]
     ("OpPrereqError", "Not enough memory on the target node", "insufficient_resources"),
     ("OpExecError", "Could not migrate instance: migration timed out", None),
@@ -54,15 +59,16 @@ def seed_history(
     now = time.time()
     count = max(20, int(len(instances) / 25 * days))  # a job a day for every 25 VMs, at least 20
     starts = sorted(now - rng.uniform(600.0, days * 86400.0) for _ in range(count))
-    kinds = [kind for kind, _, _ in _KINDS]
-    weights = [weight for _, weight, _ in _KINDS]
-    seconds = {kind: typical for kind, _, typical in _KINDS}
+    kinds = [kind for kind, _, _, _ in _KINDS]
+    weights = [weight for _, weight, _, _ in _KINDS]
+    seconds = {kind: (median, spread) for kind, _, median, spread in _KINDS}
     jobs = []
     for job_id, start in enumerate(starts, start=1):
         kind = rng.choices(kinds, weights)[0]
         instance = rng.choice(instances)
         op = _opcode(kind, instance, nodes, rng)
-        duration = min(seconds[kind] * rng.uniform(0.5, 2.0), now - start - 1)
+        median, spread = seconds[kind]
+        duration = min(rng.lognormvariate(0.0, spread) * median, _LONGEST, now - start - 1)
         failed = rng.random() < _FAILURE_RATE and kind != "OP_TAGS_SET"
         lines: list[str] = []
         if not failed:  # what Ganeti's logical units write; a refused job ends before its first line
@@ -103,7 +109,9 @@ def _job(
     archive_age: float,
     now: float,
 ) -> dict[str, Any]:
-    received = start - rng.uniform(0.0, 2.0)
+    # Most jobs start at once; some wait in the queue for another job's locks.
+    waited = rng.lognormvariate(0.0, 1.0) * 30.0 if rng.random() < _LOCK_WAIT else rng.uniform(0.05, 1.5)
+    received = start - min(waited, 900.0)
     end = start + max(0.2, duration)
     op["reason"] = [["gnt:client:gnt-" + op["OP_ID"].split("_")[1].lower(), "", int(received * 1e9)]]
     log = [

@@ -44,8 +44,9 @@ def _installed_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_shipped_units_are_the_web_server_the_workers_and_their_target() -> None:
+def test_the_shipped_units_are_the_web_server_the_workers_their_target_and_the_node_agent() -> None:
     assert sorted(unit.name for unit in UNITS.iterdir()) == [
+        "fleet-node-agent.service",
         "fleet-web.service",
         "fleet-worker@.service",
         "fleet.target",
@@ -56,7 +57,9 @@ def test_the_shipped_units_are_the_web_server_the_workers_and_their_target() -> 
 
 def test_systemd_analyze_verifies_every_unit(verifier: None, tmp_path: Path) -> None:
     installed = _installed_copy(tmp_path)
-    result = _verify(installed, "fleet-web.service", "fleet-worker@.service", "fleet.target")
+    result = _verify(
+        installed, "fleet-web.service", "fleet-worker@.service", "fleet.target", "fleet-node-agent.service"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
 

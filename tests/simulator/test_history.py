@@ -3,10 +3,14 @@ failed, the old ones archived; new jobs are numbered after them. Read with the o
 
 from __future__ import annotations
 
+import random
+import statistics
 import time
 from collections.abc import Callable
 
 from fleet.rapi import Credentials, Pin, RapiClient, instances, jobs, query
+from fleet.simulator import history
+from fleet.simulator.generate import generate, profile
 from tests.conftest import Simulated
 
 FIELDS = ["id", "status", "ops", "summary", "oplog", "start_ts", "end_ts", "archived"]
@@ -53,3 +57,24 @@ def test_the_tiny_profile_starts_with_an_empty_queue(fresh_simulator: Callable[.
         target.url, trust=Pin(target.fingerprint), credentials=Credentials(target.username, target.password)
     ) as client:
         assert client.call(query.get("job", ["id"])).rows == []
+
+
+def test_the_seeded_jobs_take_as_long_as_ganetis_do() -> None:
+    """Per opcode, the run times a manager's job-duration figures show: a creation in minutes, a cluster
+    verify and a live migration in tens of seconds, a tag change in under a second; most jobs start at once,
+    some wait for another job's locks."""
+    cluster = generate(profile("grnet", 7), 7)[0]
+    jobs = history.seed_history(cluster, random.Random("durations"), 6 * 3600, 30.0)
+    runs: dict[str, list[float]] = {}
+    waits = []
+    for row in jobs:
+        received, start, end = (row[k][0] + row[k][1] / 1e6 for k in ("received_ts", "start_ts", "end_ts"))
+        runs.setdefault(row["ops"][0]["OP_ID"], []).append(end - start)
+        waits.append(start - received)
+    median = {op: statistics.median(values) for op, values in runs.items()}
+    assert 60 <= median["OP_INSTANCE_CREATE"] <= 600
+    assert 10 <= median["OP_CLUSTER_VERIFY"] <= 120
+    assert 10 <= median["OP_INSTANCE_MIGRATE"] <= 120
+    assert median["OP_TAGS_SET"] < 2
+    assert median["OP_INSTANCE_STARTUP"] < median["OP_INSTANCE_MIGRATE"] < median["OP_INSTANCE_CREATE"]
+    assert statistics.median(waits) < 2 and max(waits) > 30
