@@ -3,7 +3,8 @@
 It writes a configuration of its own under the state directory (``var/demo`` by default: generated keys and
 a SQLite database, kept across runs), migrates, starts `fleet simulate` as a child, registers every simulated
 cluster the way `fleet cluster add` does (certificate pinned), creates a demo admin and a demo user who owns
-VMs through the clusters' owner tags, starts `fleet worker` and a gunicorn web server as children, waits for
+VMs through the clusters' owner tags, starts `fleet console-proxy`, `fleet worker` and a gunicorn web server
+as children, waits for
 the first sync and for the pages to answer, prints how to log in, and runs until SIGINT or SIGTERM, when it
 stops every child. The browser tests start their stack with this same command.
 """
@@ -28,7 +29,7 @@ from typing import Any
 import click
 import httpx
 
-from fleet.simulator.process import SimulatorProcess, start_simulator
+from fleet.simulator.process import SimulatorProcess, free_port, start_simulator
 
 DEFAULT_STATE_DIR = Path("var", "demo")
 CONFIG_FILE = "fleet.toml"
@@ -109,6 +110,11 @@ class Demo:
         user, owned = _pick_owner(self.simulator.clusters, self.rapi_timeout)
         accounts = self._accounts(user)
         started = time.time()
+        console_port = free_port(self.host)
+        os.environ["FLEET_CONSOLE_URL"] = f"ws://{self.host}:{console_port}/"  # the pages send browsers there
+        self.children.append(
+            self._spawn("console-proxy", "console-proxy", "--listen", f"{self.host}:{console_port}")
+        )
         self.children.append(self._spawn("worker", "worker", "--interval", str(self.interval)))
         self.children.append(self._spawn_web())
         self.echo("Waiting for the first sync and the web server")
@@ -120,6 +126,7 @@ class Demo:
             "admin": {"username": ADMIN, "password": accounts[ADMIN]},
             "user": {"username": user, "password": accounts[user], "owns": owned},
             "control_url": self.simulator.control_url,
+            "console_url": os.environ["FLEET_CONSOLE_URL"],
             "simulator_state_dir": str(self.simulator.state_dir),
             "clusters": [row["name"] for row in self.simulator.clusters],
             "logs": {child.name: str(child.log) for child in self.children},
@@ -346,7 +353,8 @@ def _announce(demo: Demo, facts: dict[str, Any]) -> None:
     fleet = _fleet_command()
     echo(f"Try a fault: {fleet} simulate fault {facts['clusters'][0]} --blackhole --state-dir {sim_state}")
     echo(f"The CLI on the same data: FLEET_CONFIG={facts['config']} {fleet} cluster list")
-    echo(f"Logs: {demo.state_dir}/{{worker,web}}.log, {sim_state}/simulator.log")
+    echo(f"Consoles through {facts['console_url']} (the simulator draws each running VM's screen)")
+    echo(f"Logs: {demo.state_dir}/{{worker,web,console-proxy}}.log, {sim_state}/simulator.log")
     echo("Press Ctrl-C to stop.")
     from django.db import connection
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from fleet.cli import actions, cluster, demo, instance, mail, manage, rapi, simulate, token, worker
+from fleet.cli import actions, cluster, console, demo, instance, mail, manage, rapi, simulate, token, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +27,8 @@ cli.add_command(token.token)
 cli.add_command(mail.mail)
 cli.add_command(manage.manage)
 cli.add_command(demo.demo)
+cli.add_command(console.console_proxy)
+cli.add_command(console.console_password)
 
 
 def main() -> None:

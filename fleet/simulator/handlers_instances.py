@@ -214,8 +214,8 @@ def export(ctx: Ctx) -> int:
 async def get_console(ctx: Ctx) -> dict[str, Any]:
     """GET /2/instances/N/console: the console dict, 503 while the instance is not running.
 
-    A VNC console is served for real (``fleet.simulator.rfb``) at the cluster's own loopback address, which the
-    dict then names as the host, as a node's ``vnc_bind_address`` would be.
+    A VNC console is served for real (``fleet.simulator.rfb``) at the cluster's own loopback address, which
+    the dict then names as the host, as a node's ``vnc_bind_address`` would be.
 
     RAPI queries luxid without turning its errors into HTTP ones here, so an unknown instance is a 500 whose
     message is the OpPrereqError's arguments, as Ganeti 3.0.2's HTTP server formats any other exception.

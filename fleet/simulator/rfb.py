@@ -2,12 +2,12 @@
 
 Each instance's screen is a framebuffer with the instance's name drawn in a tiny bitmap font; typed keys are
 echoed into it (a line of text, as a shell prompt would show them) and written, one JSON line per event, to a
-log that tests and benchmarks read. Security is None, or VNC authentication when the simulator was given a
-password (as a Ganeti node's KVM with ``vnc_password_file``). Only the Raw encoding is sent, in the pixel format
-the client asks for (32 bits per pixel); an incremental update request waits until the screen changes.
+log that tests and benchmarks read. Security is None, or VNC authentication when the simulator was given
+a password (as a Ganeti node's KVM with ``vnc_password_file``). Only the Raw encoding is sent, in the pixel
+format the client asks for (32 bits per pixel); an incremental update request waits until the screen changes.
 
-Servers are opened when the console of an instance is asked for (RAPI ``GET /2/instances/N/console``) and closed
-once the instance no longer runs: thousands of simulated instances cost nothing until someone looks.
+Servers are opened when the console of an instance is asked for (RAPI ``GET /2/instances/N/console``) and
+closed once the instance no longer runs: thousands of simulated instances cost nothing until someone looks.
 """
 
 from __future__ import annotations
