@@ -67,10 +67,10 @@ class ConsoleHandler(ProxyRequestHandler):
             except (vnc.HandshakeError, OSError) as exc:
                 self._fail(claim, Outcome.REFUSED, str(exc))
             target.settimeout(None)
-            vnc.with_browser(self.request.sendmsg, self._receive)
             target.setsockopt(socket.SOL_TCP, socket.TCP_NODELAY, 1)
             plugin.finish(claim.session, Outcome.CONNECTED, ended=False)
             try:
+                vnc.with_browser(self.request.sendmsg, self._receive)
                 self.do_proxy(target)
             finally:
                 plugin.finish(claim.session, Outcome.ENDED)
