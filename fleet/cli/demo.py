@@ -35,6 +35,7 @@ DEFAULT_STATE_DIR = Path("var", "demo")
 CONFIG_FILE = "fleet.toml"
 ACCOUNTS_FILE = "accounts.json"
 READY_FILE = "demo.json"
+VNC_PASSWORD_FILE = "vnc-password"  # the simulated nodes' vnc_password_file
 ADMIN = "admin"
 TAG_PREFIX = "fleet"  # the configuration's default, which the simulated fleets' owner tags use
 FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
@@ -105,8 +106,9 @@ class Demo:
         self.echo(f"Starting `fleet simulate --profile {self.profile}`")
         self.simulator = self._start_simulator()
         self.echo(f"Registering {len(self.simulator.clusters)} clusters")
+        vnc_password = (self.state_dir / VNC_PASSWORD_FILE).read_text().strip()
         for row in self.simulator.clusters:
-            _register(row, self.rapi_timeout)
+            _register(row, self.rapi_timeout, vnc_password)
         user, owned = _pick_owner(self.simulator.clusters, self.rapi_timeout)
         accounts = self._accounts(user)
         started = time.time()
@@ -194,7 +196,13 @@ class Demo:
         state.mkdir(exist_ok=True)
         for stale in ("control.json", "clusters.json"):  # a previous run's; the new ones say it is up
             (state / stale).unlink(missing_ok=True)
-        args = ["--profile", self.profile]
+        # The simulated consoles ask for a VNC password, as KVM with Ganeti's vnc_password_file does; Fleet's
+        # proxy answers with it (stored per cluster, encrypted), so the demo shows the real path.
+        password_file = self.state_dir / VNC_PASSWORD_FILE
+        if not password_file.exists():
+            password_file.write_text(secrets.token_urlsafe(6)[:8] + "\n")
+            password_file.chmod(0o600)
+        args = ["--profile", self.profile, "--vnc-password-file", str(password_file)]
         if self.instances is not None:
             args += ["--instances", str(self.instances)]
         try:
@@ -277,13 +285,19 @@ def _migrate() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)
 
 
-def _register(row: dict[str, Any], timeout: float) -> None:
+def _register(row: dict[str, Any], timeout: float, vnc_password: str) -> None:
     """Register one simulated cluster as `fleet cluster add --update` does (a rerun's simulator has new ports,
-    certificate and passwords)."""
+    certificate and passwords), with its consoles' VNC password as `fleet console-password` stores it."""
     from fleet.cli.cluster import register
+    from fleet.console.models import VncPassword
 
     url = f"https://{row['host']}:{row['port']}"
-    register(url, row["username"], row["password"], row["fingerprint"], timeout=timeout, update=True)
+    cluster = register(
+        url, row["username"], row["password"], row["fingerprint"], timeout=timeout, update=True
+    )
+    stored, _ = VncPassword.objects.get_or_create(cluster=cluster, defaults={"encrypted": ""})
+    stored.set(vnc_password)
+    stored.save()
 
 
 def _pick_owner(clusters: list[dict[str, Any]], timeout: float) -> tuple[str, int]:

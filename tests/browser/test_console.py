@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import json
 import socket
+import ssl
 import threading
 import time
 import tomllib
@@ -27,7 +28,6 @@ from django.core import signing
 from playwright.sync_api import Page, expect
 
 from fleet.console import tokens
-
 from tests.browser.conftest import Stack, log_in
 
 pytestmark = pytest.mark.browser
@@ -101,7 +101,9 @@ async def _rfb_greeting(url: str) -> bytes | None:
     """Connect to the proxy with ``url`` and read what a VNC viewer gets first (None: refused)."""
     async with aiohttp.ClientSession() as http:
         try:
-            async with http.ws_connect(url, protocols=["binary"], timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
+            async with http.ws_connect(
+                url, protocols=["binary"], timeout=aiohttp.ClientWSTimeout(ws_close=5)
+            ) as ws:
                 message = await ws.receive(timeout=15)
                 if message.type == aiohttp.WSMsgType.BINARY:
                     return bytes(message.data)
@@ -137,7 +139,8 @@ def test_console_in_the_browser(page: Page, stack: Stack) -> None:
         colours = page.evaluate(
             "() => { const c = document.querySelector('#console-screen canvas');"
             " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set();"
-            " for (let i = 0; i < d.length; i += 4 * 97) s.add(d[i] + ',' + d[i+1] + ',' + d[i+2]); return s.size; }"
+            " for (let i = 0; i < d.length; i += 4 * 97) s.add(d[i] + ',' + d[i+1] + ',' + d[i+2]);"
+            " return s.size; }"
         )
         if colours >= 2 or time.monotonic() > deadline:
             break
@@ -260,3 +263,24 @@ def test_a_vnc_server_that_never_answers_times_out_with_a_message(
     assert greeting(f"{url}?token={token}") is None
     status = owner.status(minted["session"])
     assert status["outcome"] == "timeout" and "did not answer" in status["message"], status
+
+
+def test_a_hypervisor_without_a_console_gives_ganetis_message(stack: Stack, owner: Web) -> None:
+    cluster, name = owned(stack, "running", 6)
+    clusters = json.loads((Path(stack.facts["simulator_state_dir"]) / "clusters.json").read_text())
+    row = next(r for r in clusters if r["name"] == cluster)
+    with httpx.Client(
+        base_url=row["url"],
+        verify=ssl.create_default_context(cafile=row["cert_file"]),
+        auth=(row["username"], row["password"]),
+    ) as rapi:
+        # No VNC address and no serial console: Ganeti's KVM answers a console dict of kind msg.
+        job = rapi.put(f"/2/instances/{name}/modify", json={"hvparams": {"vnc_bind_address": ""}}).json()
+        deadline = time.monotonic() + 30
+        while rapi.get(f"/2/jobs/{job}").json()["status"] != "success":
+            assert time.monotonic() < deadline, f"job {job} did not succeed"
+            time.sleep(0.2)
+        said = rapi.get(f"/2/instances/{name}/console").json()
+    assert said["kind"] == "msg"
+    answer = owner.token(cluster, name)
+    assert answer.status_code == 409 and answer.json()["error"] == said["message"]
