@@ -69,6 +69,17 @@ def _claim(text: str | None) -> Claim:
     return Claim(token.session, token.cluster, token.instance, token.host, token.port)
 
 
+def warm_up() -> None:
+    """Run the proxy's queries once, then let go of the connection (before websockify forks)."""
+    try:
+        ConsoleSession.objects.filter(
+            pk="00000000-0000-0000-0000-000000000000", claimed_at__isnull=True
+        ).update(claimed_at=timezone.now())
+        VncPassword.objects.filter(cluster_id=0).first()
+    finally:
+        connections.close_all()
+
+
 def vnc_password(cluster: int) -> str | None:
     """The cluster's VNC password, if it has one."""
     try:

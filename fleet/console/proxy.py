@@ -5,6 +5,7 @@ process of websockify's, so one stuck VNC server holds up nobody else."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from typing import Any
@@ -107,4 +108,10 @@ def serve(
     }
     if cert:
         options.update(cert=cert, key=key or cert)
+    # websockify forks a child per connection: what every child needs (the database driver, the ORM's
+    # queries, DES) is loaded here once and shared, and frozen out of the collector's reach so that a child's
+    # collection does not write to (and so copy) it.
+    plugin.warm_up()
+    vnc.vnc_response("warm-up", bytes(16))
+    gc.freeze()
     WebSocketProxy(RequestHandlerClass=ConsoleHandler, **options).start_server()
