@@ -262,7 +262,7 @@ def silent_server() -> Iterator[int]:
     listener.close()
 
 
-def test_a_vnc_server_that_never_answers_times_out_with_a_message(
+def test_a_vnc_server_that_never_answers_times_out_and_a_closed_port_is_unreachable(
     stack: Stack, owner: Web, silent_server: int
 ) -> None:
     cluster, name = owned(stack, "running", 5)
@@ -272,6 +272,15 @@ def test_a_vnc_server_that_never_answers_times_out_with_a_message(
     assert greeting(f"{url}?token={token}") is None
     status = owner.status(minted["session"])
     assert status["outcome"] == "timeout" and "did not answer" in status["message"], status
+    # Nobody listens there: the node is unreachable, at once.
+    minted = owner.token(cluster, name).json()
+    url, token = minted["url"].split("?token=")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert greeting(f"{url}?token={forge(stack, token, host='127.0.0.1', port=port)}") is None
+    status = owner.status(minted["session"])
+    assert status["outcome"] == "unreachable" and "could not be reached" in status["message"], status
 
 
 def test_a_hypervisor_without_a_console_gives_ganetis_message(stack: Stack, owner: Web) -> None:
