@@ -28,6 +28,16 @@ class ConsoleHandler(ProxyRequestHandler):
 
     claim: plugin.Claim | None = None
 
+    def log_message(self, format: str, *args: Any) -> None:
+        # websockify logs the request's path, which holds the token: the log keeps the path, not the token.
+        hidden = tuple(
+            urlparse(a)._replace(query="token=(hidden)").geturl()
+            if isinstance(a, str) and a == self.path
+            else a
+            for a in args
+        )
+        super().log_message(format, *hidden)
+
     def validate_connection(self) -> None:
         token = parse_qs(urlparse(self.path).query).get("token", [None])[0]
         try:
