@@ -49,7 +49,12 @@ def open_console(instance: Instance, *, by: Caller) -> Opened:
     def state(target: Instance) -> str:
         return _not_running(target) or (found.message if isinstance(found, Unavailable) else "")
 
-    params = {"host": found.host, "port": found.port} if isinstance(found, Vnc) else {}
+    # The cluster's answer is what the token carries; the synced port beside it shows a drift in the audit.
+    params = (
+        {"host": found.host, "port": found.port, "synced_port": instance.network_port}
+        if isinstance(found, Vnc)
+        else {}
+    )
     operation = record(
         OperationKind.CONSOLE, instance, by=by, action=Action.CONSOLE, params=params, state=state, done=True
     )
