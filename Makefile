@@ -15,6 +15,7 @@ $(BIN)/fleet: pyproject.toml
 	touch $@
 
 install: $(BIN)/fleet
+	bash scripts/novnc
 
 demo: install
 	$(BIN)/fleet demo --profile $(PROFILE) --port $(PORT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, checks, conformance, inventory, mail, metrics, operations, queue, simulator, tokens
+from bench import access, checks, conformance, console, inventory, mail, metrics, operations, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
@@ -17,6 +17,7 @@ BENCHES = {
     "operations": operations.main,
     "checks": checks.main,
     "metrics": metrics.main,
+    "console": console.main,
 }
 
 

@@ -3,7 +3,8 @@
 It writes a configuration of its own under the state directory (``var/demo`` by default: generated keys and
 a SQLite database, kept across runs), migrates, starts `fleet simulate` as a child, registers every simulated
 cluster the way `fleet cluster add` does (certificate pinned), creates a demo admin and a demo user who owns
-VMs through the clusters' owner tags, starts `fleet worker` and a gunicorn web server as children, waits for
+VMs through the clusters' owner tags, starts `fleet console-proxy`, `fleet worker` and a gunicorn web server
+as children, waits for
 the first sync and for the pages to answer, prints how to log in, and runs until SIGINT or SIGTERM, when it
 stops every child. The browser tests start their stack with this same command.
 """
@@ -28,12 +29,13 @@ from typing import Any
 import click
 import httpx
 
-from fleet.simulator.process import SimulatorProcess, start_simulator
+from fleet.simulator.process import SimulatorProcess, free_port, start_simulator
 
 DEFAULT_STATE_DIR = Path("var", "demo")
 CONFIG_FILE = "fleet.toml"
 ACCOUNTS_FILE = "accounts.json"
 READY_FILE = "demo.json"
+VNC_PASSWORD_FILE = "vnc-password"  # the simulated nodes' vnc_password_file
 ADMIN = "admin"
 TAG_PREFIX = "fleet"  # the configuration's default, which the simulated fleets' owner tags use
 FLEET = [sys.executable, "-c", "from fleet.cli.main import main; main()"]
@@ -107,11 +109,17 @@ class Demo:
         self.echo(f"Starting `fleet simulate --profile {self.profile}`")
         self.simulator = self._start_simulator()
         self.echo(f"Registering {len(self.simulator.clusters)} clusters")
+        vnc_password = (self.state_dir / VNC_PASSWORD_FILE).read_text().strip()
         for row in self.simulator.clusters:
-            _register(row, self.rapi_timeout)
+            _register(row, self.rapi_timeout, vnc_password)
         user, owned = _pick_owner(self.simulator.clusters, self.rapi_timeout)
         accounts = self._accounts(user)
         started = time.time()
+        console_port = free_port(self.host)
+        os.environ["FLEET_CONSOLE_URL"] = f"ws://{self.host}:{console_port}/"  # the pages send browsers there
+        self.children.append(
+            self._spawn("console-proxy", "console-proxy", "--listen", f"{self.host}:{console_port}")
+        )
         self.children.append(self._spawn("worker", "worker", "--interval", str(self.interval)))
         self.children.append(self._spawn_web())
         self.echo("Waiting for the first sync and the web server")
@@ -123,6 +131,7 @@ class Demo:
             "admin": {"username": ADMIN, "password": accounts[ADMIN]},
             "user": {"username": user, "password": accounts[user], "owns": owned},
             "control_url": self.simulator.control_url,
+            "console_url": os.environ["FLEET_CONSOLE_URL"],
             "simulator_state_dir": str(self.simulator.state_dir),
             "clusters": [row["name"] for row in self.simulator.clusters],
             "logs": {child.name: str(child.log) for child in self.children},
@@ -191,7 +200,13 @@ class Demo:
         state.mkdir(exist_ok=True)
         for stale in ("control.json", "clusters.json"):  # a previous run's; the new ones say it is up
             (state / stale).unlink(missing_ok=True)
-        args = ["--profile", self.profile]
+        # The simulated consoles ask for a VNC password, as KVM with Ganeti's vnc_password_file does; Fleet's
+        # proxy answers with it (stored per cluster, encrypted), so the demo shows the real path.
+        password_file = self.state_dir / VNC_PASSWORD_FILE
+        if not password_file.exists():
+            password_file.write_text(secrets.token_urlsafe(6)[:8] + "\n")
+            password_file.chmod(0o600)
+        args = ["--profile", self.profile, "--vnc-password-file", str(password_file)]
         if self.instances is not None:
             args += ["--instances", str(self.instances)]
         if self.history_days is not None:
@@ -276,13 +291,19 @@ def _migrate() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)
 
 
-def _register(row: dict[str, Any], timeout: float) -> None:
+def _register(row: dict[str, Any], timeout: float, vnc_password: str) -> None:
     """Register one simulated cluster as `fleet cluster add --update` does (a rerun's simulator has new ports,
-    certificate and passwords)."""
+    certificate and passwords), with its consoles' VNC password as `fleet console-password` stores it."""
     from fleet.cli.cluster import register
+    from fleet.console.models import VncPassword
 
     url = f"https://{row['host']}:{row['port']}"
-    register(url, row["username"], row["password"], row["fingerprint"], timeout=timeout, update=True)
+    cluster = register(
+        url, row["username"], row["password"], row["fingerprint"], timeout=timeout, update=True
+    )
+    stored, _ = VncPassword.objects.get_or_create(cluster=cluster, defaults={"encrypted": ""})
+    stored.set(vnc_password)
+    stored.save()
 
 
 def _pick_owner(clusters: list[dict[str, Any]], timeout: float) -> tuple[str, int]:
@@ -352,7 +373,8 @@ def _announce(demo: Demo, facts: dict[str, Any]) -> None:
     fleet = _fleet_command()
     echo(f"Try a fault: {fleet} simulate fault {facts['clusters'][0]} --blackhole --state-dir {sim_state}")
     echo(f"The CLI on the same data: FLEET_CONFIG={facts['config']} {fleet} cluster list")
-    echo(f"Logs: {demo.state_dir}/{{worker,web}}.log, {sim_state}/simulator.log")
+    echo(f"Consoles through {facts['console_url']} (the simulator draws each running VM's screen)")
+    echo(f"Logs: {demo.state_dir}/{{worker,web,console-proxy}}.log, {sim_state}/simulator.log")
     echo("Press Ctrl-C to stop.")
     from django.db import connection
 

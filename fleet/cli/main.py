@@ -12,6 +12,7 @@ from fleet.cli import (
     actions,
     check,
     cluster,
+    console,
     demo,
     instance,
     mail,
@@ -42,6 +43,8 @@ cli.add_command(manage.manage)
 cli.add_command(demo.demo)
 cli.add_command(check.check)
 cli.add_command(node_agent.node_agent)
+cli.add_command(console.console_proxy)
+cli.add_command(console.console_password)
 
 
 def main() -> None:

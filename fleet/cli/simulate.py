@@ -107,6 +107,11 @@ def _run(config: Config) -> None:
 )
 @click.option("--require-authentication", is_flag=True, help="Require credentials for GET requests too.")
 @click.option(
+    "--vnc-password-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The consoles ask for this VNC password, as KVM with Ganeti's vnc_password_file does.",
+)
+@click.option(
     "--fault",
     "faults",
     multiple=True,
@@ -139,6 +144,7 @@ def simulate(ctx: click.Context, **opts: Any) -> None:
         users_file=opts["users_file"],
         require_auth=opts["require_authentication"],
         faults=faults,
+        vnc_password_file=opts["vnc_password_file"],
     )
     _run(config)
 

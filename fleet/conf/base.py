@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "fleet.notify",
     "fleet.operations",
     "fleet.tokens",
+    "fleet.console",
     "fleet.web",
 ]
 
@@ -139,6 +140,10 @@ def django_settings(config: Config) -> dict[str, Any]:
         "FLEET_API_TOKEN_ALLOW_NO_EXPIRY": config.api_tokens.allow_no_expiry,
         "FLEET_SITE_URL": config.site_url,
         "FLEET_CONFIRM_MINUTES": config.confirm_minutes,
+        # where browsers reach `fleet console-proxy` (ws:// or wss://; "" : no console button), and how long
+        # a console token lives
+        "FLEET_CONSOLE_URL": config.console_url,
+        "FLEET_CONSOLE_TOKEN_SECONDS": config.console_token_seconds,
         # HTTPS, password rules and logging (fleet.conf.deployment)
         **deployment_settings(config),
         # the SMTP server and the admins' addresses (fleet.conf.mail)

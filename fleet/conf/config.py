@@ -66,6 +66,8 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
     confirm_minutes: int = CONFIRM_MINUTES
+    console_url: str = ""  # where browsers reach `fleet console-proxy`; empty: consoles are off
+    console_token_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ def load(environ: Mapping[str, str]) -> Config:
         metrics=read_metrics(source.table("metrics", METRICS_KEYS)),
         site_url=_site_url(source),
         confirm_minutes=_integer(source, "confirm_minutes", CONFIRM_MINUTES, minimum=1),
+        console_url=_console_url(source),
+        console_token_seconds=_integer(source, "console_token_seconds", 30, minimum=1),
     )
     source.refuse_unknown()
     return config
@@ -337,6 +341,17 @@ def _site_url(source: _Source) -> str:
         raise ImproperlyConfigured(
             f"{source.origin('site_url')} must be the http(s) address users reach Fleet at, e.g. "
             f"https://fleet.example.org, not {url!r}"
+        )
+    return url
+
+
+def _console_url(source: _Source) -> str:
+    url = str(source.get("console_url") or "").strip()
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("ws", "wss") or not parts.netloc or parts.query or parts.fragment):
+        raise ImproperlyConfigured(
+            f"{source.origin('console_url')} must be the ws(s) address browsers reach `fleet console-proxy` "
+            f"at, e.g. wss://console.example.org:6080/, not {url!r}"
         )
     return url
 

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from fleet.access import policy
 from fleet.inventory.models import Instance
@@ -83,10 +84,14 @@ def record(
     reason: str = "",
     state: StateCheck | None = None,
     awaiting: bool = False,
+    done: bool = False,
 ) -> Operation:
     """Record ``kind`` on ``target`` as asked ``by``: the pending Operation (``awaiting`` a confirmation,
     and so not yet due, when asked), or the one this idempotency key already recorded. Raises
-    :class:`Refused` (recorded) or ``Http404`` (the caller may not see it)."""
+    :class:`Refused` (recorded) or ``Http404`` (the caller may not see it).
+
+    ``done``: the action is not a Ganeti job (opening a console): it is recorded as succeeded, never due to
+    the worker, and what is under way on the instance does not stand in its way."""
     if len(reason) > MAX_REASON:
         raise Invalid({"reason": f"at most {MAX_REASON} characters"})
     if "\x00" in reason:
@@ -100,15 +105,19 @@ def record(
         decision = policy.Decision(False, READ_ONLY)
     if not decision.allowed:
         return _refuse(operation, decision.reason, visible=decision.visible)
-    why = (state(target) if state else "") or (_conflict(target) if isinstance(target, Instance) else "")
+    busy = _conflict(target) if isinstance(target, Instance) and not done else ""
+    why = (state(target) if state else "") or busy
     if why:
         return _refuse(operation, why, conflict=True)
     if awaiting:
         operation.status = OperationStatus.AWAITING
+    if done:
+        operation.status = OperationStatus.SUCCEEDED
+        operation.ended_at = timezone.now()
     try:
         with transaction.atomic():
             operation.save()
-            if not awaiting:
+            if not awaiting and not done:
                 announce(operation)
     except IntegrityError:
         # Another request recorded an operation on this instance, or with this key, at the same moment.

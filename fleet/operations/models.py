@@ -35,6 +35,7 @@ class OperationKind(models.TextChoices):
     ISOLATE = "isolate", "Isolate"
     DEISOLATE = "deisolate", "De-isolate"
     CANCEL_JOB = "cancel_job", "Cancel job"
+    CONSOLE = "console", "Console"  # a console session (fleet.console): no Ganeti job
 
 
 class OperationStatus(models.TextChoices):

@@ -211,8 +211,11 @@ def export(ctx: Ctx) -> int:
     )
 
 
-def get_console(ctx: Ctx) -> dict[str, Any]:
+async def get_console(ctx: Ctx) -> dict[str, Any]:
     """GET /2/instances/N/console: the console dict, 503 while the instance is not running.
+
+    A VNC console is served for real (``fleet.simulator.rfb``) at the cluster's own loopback address, which
+    the dict then names as the host, as a node's ``vnc_bind_address`` would be.
 
     RAPI queries luxid without turning its errors into HTTP ones here, so an unknown instance is a 500 whose
     message is the OpPrereqError's arguments, as Ganeti 3.0.2's HTTP server formats any other exception.
@@ -223,4 +226,8 @@ def get_console(ctx: Ctx) -> dict[str, Any]:
     info = console(ctx.cluster, inst)
     if info is None:
         raise HttpError(503, "Instance console unavailable")
+    consoles = ctx.rt.extra.get("consoles")
+    if consoles is not None and info["kind"] == "vnc":
+        info = {**info, "host": consoles.host}
+        await consoles.ensure(inst["name"], info["port"])
     return info

@@ -42,6 +42,7 @@ class Config:
     users_file: str | None = None
     require_auth: bool = False
     faults: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    vnc_password_file: str | None = None  # the consoles' VNC password, as a node's vnc_password_file
 
 
 def build(config: Config) -> tuple[Simulator, dict[str, Any]]:
@@ -87,6 +88,8 @@ def build(config: Config) -> tuple[Simulator, dict[str, Any]]:
         key_file,
         config.require_auth,
         control_port=config.control_port,
+        console_log=os.path.join(config.state_dir, "consoles.log"),
+        vnc_password=_read_password(config.vnc_password_file),
     )
     for name, settings in config.faults:
         rt = sim.runtime(name)
@@ -104,6 +107,13 @@ def build(config: Config) -> tuple[Simulator, dict[str, Any]]:
         "users_file": users_path,
     }
     return sim, facts
+
+
+def _read_password(path: str | None) -> str | None:
+    if path is None:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
 
 
 async def serve(config: Config, announce: Callable[[Simulator, dict[str, Any]], None]) -> None:

@@ -60,6 +60,8 @@ class Simulator:
     _ssl: ssl.SSLContext | None = None
     _rng: random.Random = field(default_factory=random.Random)
     control_url: str | None = None
+    console_log: str | None = None  # where the RFB servers log what they receive (fleet.simulator.rfb)
+    vnc_password: str | None = None  # the consoles ask for it (VNC authentication) when set
 
     def runtime(self, name: str) -> Runtime | None:
         """The cluster of that name (or its short name)."""
@@ -75,7 +77,10 @@ class Simulator:
         from fleet.simulator.tls import server_context
 
         self._ssl = server_context(self.cert_file, self.key_file)
+        from fleet.simulator.rfb import Consoles
+
         for rt in self.runtimes:
+            rt.extra["consoles"] = Consoles(rt.host, self.console_log, self.vnc_password)
             app = web.Application(client_max_size=64 * 1024 * 1024)
             app["rt"] = rt
             app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -104,6 +109,7 @@ class Simulator:
             task.cancel()
         for rt in self.runtimes:
             await rt.queue.close()
+            await rt.extra["consoles"].close()
         for runner in self._runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()
@@ -141,6 +147,10 @@ class Simulator:
                 rt.queue.archive_old()
                 if rt.faults.archive_early:
                     rt.queue.archive_finished()
+                instances = rt.cluster.instances
+                await rt.extra["consoles"].sweep(
+                    lambda name, instances=instances: bool(instances.get(name, {}).get("oper_state"))
+                )
 
     # -- requests ------------------------------------------------------------------------------------------
 

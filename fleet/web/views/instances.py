@@ -165,6 +165,8 @@ class InstanceDetail(DetailPage):
             if policy.role_of(user) is policy.Role.ADMIN
             else [OwnerAccount(o.name, o.is_group) for o in named],
             "jobs": jobs.select_related("cluster")[:20],
+            "console": bool(settings.FLEET_CONSOLE_URL)
+            and bool(policy.decide(user, policy.Action.CONSOLE, obj)),
             **operation_views.action_panel(self.request, obj),
         }
 
