@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, checks, conformance, console, inventory, mail, metrics, operations, queue, simulator, tokens
+from bench import (
+    access,
+    checks,
+    conformance,
+    console,
+    inventory,
+    mail,
+    metrics,
+    operations,
+    queue,
+    simulator,
+    tokens,
+)
 
 BENCHES = {
     "simulator": simulator.main,
