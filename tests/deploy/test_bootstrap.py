@@ -33,6 +33,8 @@ def _run(tmp_path: Path, uid: int, *, sudo: bool, installed: bool = False) -> li
     }
     if sudo:
         stubs["sudo"] = 'exec "$@"'
+    if installed:  # npm is looked for on PATH: a Node.js from elsewhere may bring its own
+        stubs["npm"] = "exit 0"
     for name, body in stubs.items():
         (bin_dir / name).write_text(STUB.format(name=name, body=body))
         (bin_dir / name).chmod(0o755)
