@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "fleet.jobs",
     "fleet.notify",
     "fleet.operations",
+    "fleet.requests",
     "fleet.tokens",
     "fleet.web",
 ]

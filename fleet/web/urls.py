@@ -17,6 +17,7 @@ from fleet.web.views import (
     nodes,
     operations,
     owner_names,
+    sshkeys,
 )
 
 
@@ -40,6 +41,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", account.ApiTokens.as_view(), name="api-tokens"),
+    path("account/keys/", sshkeys.SshKeys.as_view(), name="ssh-keys"),
     path("account/token/", RedirectView.as_view(pattern_name="api-tokens", permanent=True)),
     path("instances/<name:cluster>/<name:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
     path(
