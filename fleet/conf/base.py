@@ -146,4 +146,7 @@ def django_settings(config: Config) -> dict[str, Any]:
         **mail_settings(config.mail),
         # which CD image URLs owners may boot from (fleet.conf.cdrom)
         "FLEET_CDROM": config.cdrom,
+        # what users may apply for: storage classes and limits (fleet.conf.storage)
+        "FLEET_STORAGE": config.storage,
+        "FLEET_LIMITS": config.limits,
     }

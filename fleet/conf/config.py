@@ -26,6 +26,7 @@ from fleet.conf.cdrom import KEYS as CDROM_KEYS
 from fleet.conf.cdrom import CdromConfig, read_cdrom
 from fleet.conf.mail import KEYS as MAIL_KEYS
 from fleet.conf.mail import MailConfig, read_mail
+from fleet.conf.storage import LIMIT_KEYS, Limits, StorageConfig, read_limits, read_storage
 
 ENV_PREFIX = "FLEET_"
 CONFIG_FILE_VARIABLE = "FLEET_CONFIG"
@@ -61,6 +62,8 @@ class Config:
     api_tokens: ApiTokens
     mail: MailConfig
     cdrom: CdromConfig
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    limits: Limits = field(default_factory=Limits)
     site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
     confirm_minutes: int = CONFIRM_MINUTES
 
@@ -109,6 +112,8 @@ def load(environ: Mapping[str, str]) -> Config:
         ),
         mail=read_mail(source.table("mail", MAIL_KEYS)),
         cdrom=read_cdrom(source.table("cdrom", CDROM_KEYS)),
+        storage=_storage(source),
+        limits=read_limits(source.table("limits", LIMIT_KEYS)),
         site_url=_site_url(source),
         confirm_minutes=_integer(source, "confirm_minutes", CONFIRM_MINUTES, minimum=1),
     )
@@ -324,6 +329,15 @@ def _integer(source: _Source, name: str, default: int, minimum: int = 0) -> int:
             f"{source.origin(name)} must be a whole number >= {minimum}, not {value!r}"
         )
     return int(text)
+
+
+def _storage(source: _Source) -> StorageConfig:
+    """The storage classes: file only, as a list of tables does not fit in a variable."""
+    if ENV_PREFIX + "STORAGE" in source.environ:
+        raise ImproperlyConfigured(
+            "FLEET_STORAGE: storage classes are set in the config file only ([storage.NAME])"
+        )
+    return read_storage(source.get("storage"), f"(in {source.environ.get(CONFIG_FILE_VARIABLE)})")
 
 
 def _site_url(source: _Source) -> str:

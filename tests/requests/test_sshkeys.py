@@ -1,5 +1,5 @@
 """SSH keys in the profile, on the page and through the API: the kinds accepted, the ones refused and why,
-SHA256 fingerprints as ssh-keygen prints them, duplicates refused, deletion, and nobody sees another's keys."""
+SHA256 fingerprints as ssh-keygen prints them, duplicates refused, deletion, nobody sees another's keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The caller's SSH keys: list them with their fingerprints, add one, delete one (``fleet.requests.keyring``)."""
+"""The caller's SSH keys: list them with their fingerprints, add one, delete one (``fleet.requests``)."""
 
 from __future__ import annotations
 
