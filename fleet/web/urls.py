@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from fleet.web.names import NameConverter
 from fleet.web.views import (
     account,
+    applications,
     clusters,
     confirmations,
     instances,
@@ -53,6 +54,13 @@ urlpatterns = [
         "instances/<name:cluster>/<name:name>/owner-names/",
         owner_names.OwnerNames.as_view(),
         name="instance-owner-names",
+    ),
+    path("applications/", applications.ApplicationList.as_view(), name="application-list"),
+    path("applications/new/", applications.ApplicationCreate.as_view(), name="application-create"),
+    path("applications/<int:pk>/", applications.ApplicationDetail.as_view(), name="application-detail"),
+    path("applications/<int:pk>/edit/", applications.ApplicationEdit.as_view(), name="application-edit"),
+    path(
+        "applications/<int:pk>/review/", applications.ApplicationReview.as_view(), name="application-review"
     ),
     path("audit/", operations.AuditLog.as_view(), name="audit-log"),
     path("confirm/<str:token>/", confirmations.ConfirmAction.as_view(), name="confirm-action"),
