@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import access, conformance, inventory, mail, operations, queue, simulator, tokens
+from bench import access, conformance, inventory, mail, operations, placement, queue, simulator, tokens
 
 BENCHES = {
     "simulator": simulator.main,
@@ -15,6 +15,7 @@ BENCHES = {
     "conformance": lambda: conformance.main([]),
     "tokens": tokens.main,
     "operations": operations.main,
+    "placement": placement.main,
 }
 
 
