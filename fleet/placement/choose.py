@@ -37,13 +37,13 @@ def refusal(group: GroupCapacity, request: Request) -> str:
         return "cluster drained"
     if group.alloc_policy not in POLICY_ORDER:
         return f"node group {group.alloc_policy}"
-    if not any(template in group.templates for template in request.templates):
-        return f"disk template {'/'.join(request.templates)} not enabled"
     for name, size in request.disk_by_class().items():
         if name not in group.free_disk_gb:
             return f"storage class {name} not here"
         if group.free_disk_gb[name] < size:
             return f"storage class {name}: {group.free_disk_gb[name]} GiB free, {size} needed"
+    if not any(template in group.templates for template in request.templates):
+        return "no disk template it can use is enabled"
     if request.network not in group.free_ips:
         return f"network {request.network} not connected"
     if group.free_ips[request.network] < 1:

@@ -39,7 +39,7 @@ def group(name: str, **changes: object) -> GroupCapacity:
         ({"cluster_drained": True}, "cluster drained"),
         ({"cluster_offline": True}, "cluster offline"),
         ({"alloc_policy": "unallocable"}, "node group unallocable"),
-        ({"templates": ("drbd",)}, "disk template plain not enabled"),
+        ({"templates": ("drbd",)}, "no disk template it can use is enabled"),
         ({"free_disk_gb": {"fast": 1000}}, "storage class bulk not here"),
         ({"free_disk_gb": {"fast": 10, "bulk": 10000}}, "storage class fast: 10 GiB free, 20 needed"),
         ({"free_ips": {"public": 0}}, "network public has no free address"),

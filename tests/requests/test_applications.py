@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client, override_settings
 
 from fleet.conf.config import load
-from fleet.inventory.models import AllocPolicy, Network, NodeGroup
+from fleet.inventory.models import AllocPolicy, Network, NetworkConnection, Node, NodeGroup
 from fleet.notify.models import Mail
 from fleet.requests.models import Application, ApplicationStatus
 from tests.conf.test_config import KEY, SECRET
@@ -225,3 +225,40 @@ def test_a_failed_application_is_edited_and_resubmitted(login, configured) -> No
     assert client.post(f"/applications/{application.pk}/", {"action": "withdraw"}).status_code == 302
     application.refresh_from_db()
     assert application.status == "withdrawn"
+
+
+def test_automatic_placement_says_why_and_reserves(login, configured, scenario: Scenario) -> None:
+    group = NodeGroup.objects.get(cluster=scenario.alpha)
+    public = Network.objects.get(name="public_500")
+    NetworkConnection.objects.get_or_create(
+        network=public, group=group, defaults={"mode": "routed", "link": "rt"}
+    )
+    nodes = Node.objects.filter(cluster=scenario.alpha)
+    nodes.update(
+        memory_free=0, cpu_total=16, disk_free=1_000_000, vm_capable=True, offline=False, drained=False
+    )
+    nodes.filter(pk=nodes.order_by("pk")[0].pk).update(memory_free=3000)
+    alice = login("alice")
+    apply(alice)
+    apply(alice, hostname="web2.example.org")
+    first, second = Application.objects.order_by("pk")
+    rita = client_of(configured)
+    page = rita.get(f"/applications/{first.pk}/review/").content.decode()
+    assert "<td>alpha.example.org / default</td><td>chosen: most free memory left</td>" in page
+    assert "<td>beta.example.org / default</td><td>storage class" in page and "not here</td>" in page
+    assert rita.post(f"/applications/{first.pk}/review/", {"action": "auto"}).status_code == 302
+    first.refresh_from_db()
+    assert (first.status, first.cluster, first.node_group, first.disk_template, first.network) == (
+        "approved",
+        scenario.alpha,
+        "default",
+        "plain",
+        "public_500",
+    )
+    # the first approval holds 2048 of alpha's 3000 MiB until its VM exists: the second does not fit
+    page = rita.get(f"/applications/{second.pk}/review/").content.decode()
+    assert "<td>alpha.example.org / default</td><td>952 MiB free, 2048 needed</td>" in page
+    refused = rita.post(f"/applications/{second.pk}/review/", {"action": "auto"})
+    assert refused.status_code == 409 and "No node group can take it." in refused.content.decode()
+    second.refresh_from_db()
+    assert second.status == "pending"

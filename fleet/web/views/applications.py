@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from fleet.requests import applications
+from fleet.requests import applications, automatic
 from fleet.requests.forms import ApplicationForm
 from fleet.requests.models import Application, ApplicationStatus
 from fleet.requests.review import PlacementForm, RefusalForm, group_options, network_options, template_options
@@ -139,6 +139,12 @@ class ApplicationReview(LoginRequiredMixin, View):
                         comment=data["comment"],
                     )
                     return redirect("application-detail", application.pk)
+            elif request.POST.get("action") == "auto":
+                if automatic.approve_automatically(
+                    application, request.user, request.POST.get("comment", "")
+                ):
+                    return redirect("application-detail", application.pk)
+                return self._page(request, application, placement, refusal, "No node group can take it.", 409)
             elif request.POST.get("action") == "refuse":
                 refusal = RefusalForm(request.POST)
                 if refusal.is_valid():
@@ -167,6 +173,7 @@ class ApplicationReview(LoginRequiredMixin, View):
             "groups": group_options(),
             "networks": network_options(),
             "templates": template_options(),
+            "automatic": automatic.decide(application),
             "error": error,
         }
         return render(request, "fleet/applications/review.html", context, status=status)
