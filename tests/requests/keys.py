@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
@@ -10,7 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
 def _line(private: object, comment: str) -> str:
     public = private.public_key()  # type: ignore[attr-defined]
-    text = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    with warnings.catch_warnings():  # writing a DSA key warns: it is made here only to be refused
+        warnings.simplefilter("ignore")
+        text = public.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        ).decode()
     return f"{text} {comment}"
 
 
