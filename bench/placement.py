@@ -146,7 +146,7 @@ def main() -> None:
     print(f"\n== {REQUESTS} requests placed")
     strategies: dict[str, Callable[[], list[GroupCapacity | None]]] = {
         "Fleet (reservations)": lambda: [d.chosen for d in place_all(reqs, groups)],
-        'first fit (ganetimgr)': lambda: first_n(reqs, groups),
+        "first fit (ganetimgr)": lambda: first_n(reqs, groups),
         "random": lambda: at_random(reqs, groups, random.Random(14)),
     }
     for name, run in strategies.items():
