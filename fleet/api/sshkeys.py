@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.status import HTTP_201_CREATED
 
 from fleet.api.serializers.sshkeys import SshKeyCreateSerializer, SshKeySerializer
+from fleet.requests.filtersets import SshKeyFilterSet
 from fleet.requests.keyring import add_key
 from fleet.requests.models import SshKey
 
@@ -28,6 +29,7 @@ class SshKeyViewSet(
     under 2048 bits, or is one you already have (400 naming ``public_key``)."""
 
     serializer_class = SshKeySerializer
+    filterset_class = SshKeyFilterSet
     lookup_value_regex = "[0-9]{1,18}"
 
     queryset = SshKey.objects.none()  # the schema's model; each request gets the caller's own below
