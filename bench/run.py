@@ -13,6 +13,7 @@ from bench import (
     mail,
     metrics,
     operations,
+    placement,
     queue,
     simulator,
     tokens,
@@ -30,6 +31,7 @@ BENCHES = {
     "checks": checks.main,
     "metrics": metrics.main,
     "console": console.main,
+    "placement": placement.main,
 }
 
 

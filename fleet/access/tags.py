@@ -7,8 +7,10 @@ Ganeti's own tools see who owns what:
     <prefix>:group:<groupname>   every member of the Fleet group <groupname> owns it
 
 Other tags of ours mark a condition (:class:`Flag`): ``<prefix>:adminlock``, ``<prefix>:isolate`` and
-``<prefix>:needsreboot`` on an instance, ``<prefix>:maintenance`` on a node group. An isolated instance's
-exceptions are ``<prefix>:whitelist_ip:<network>`` (:func:`parse_allow_from` says which ranges are allowed).
+``<prefix>:needsreboot`` on an instance, ``<prefix>:maintenance`` on a node group. An instance made from
+an application says so: ``<prefix>:application:<id>``, ``<prefix>:organisation:<name>``
+(:func:`origin_tags`). An isolated instance's exceptions are ``<prefix>:whitelist_ip:<network>``
+(:func:`parse_allow_from` says which ranges are allowed).
 
 The prefix is a setting (``FLEET_TAG_PREFIX``, ``fleet`` by default). Several ``user`` and ``group`` tags
 may sit on one instance (co-owners). Every tag must also satisfy Ganeti's own rule (``lib/objects.py``,
@@ -175,6 +177,26 @@ def owners_from_tags(tags: Iterable[str], prefix: str) -> Owners:
             continue
         (users if owner.kind is OwnerKind.USER else groups).add(owner.name)
     return Owners(frozenset(users), frozenset(groups), tuple(malformed))
+
+
+APPLICATION = "application"
+ORGANISATION = "organisation"
+_NOT_IN_TAGS = re.compile(r"[^\w.+*/@-]+", re.ASCII)
+
+
+def origin_tags(application_id: int, organisation: str, prefix: str) -> list[str]:
+    """The tags that say which application an instance was made from and for which organisation.
+
+    An organisation is free text ("GRNET S.A."): each run of characters a tag cannot hold becomes ``_``, and
+    the name is cut to fit, so that any organisation gets a tag (the application keeps the exact text).
+    """
+    validate_prefix(prefix)
+    tags = [f"{prefix}:{APPLICATION}:{int(application_id)}"]
+    head = f"{prefix}:{ORGANISATION}:"
+    name = _NOT_IN_TAGS.sub("_", organisation.strip()).strip("_")[: MAX_TAG_LENGTH - len(head)]
+    if name:
+        tags.append(head + name)
+    return tags
 
 
 class Flag(enum.StrEnum):

@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from fleet.api import views
+from fleet.api import sshkeys, views
 
 router = DefaultRouter()
 router.register("instances", views.InstanceViewSet, basename="instance")
@@ -16,6 +16,7 @@ router.register("nodes", views.NodeViewSet, basename="node")
 router.register("networks", views.NetworkViewSet, basename="network")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("operations", views.OperationViewSet, basename="operation")
+router.register("ssh-keys", sshkeys.SshKeyViewSet, basename="ssh-key")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -175,6 +175,11 @@ class Demo:
                 f'credentials_key = "{_fernet_key()}"\n'
                 f'data_dir = "{self.state_dir}"\n'
                 f"allowed_hosts = {json.dumps(hosts)}\n"
+                "\n# The storage classes users pick for each disk (docs/requests.md), on the one VG\n"
+                '[storage.fast]\ndescription = "SSD"\nmax_gb = 100\n'
+                'on = [{ cluster = "*", vg = "xenvg" }]\n\n'
+                '[storage.bulk]\ndescription = "large and slow"\nmax_gb = 1000\n'
+                'on = [{ cluster = "*", vg = "xenvg", disk_templates = ["plain"] }]\n'
             )
             self.config_file.write_text(text)
             self.config_file.chmod(0o600)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "fleet.jobs",
     "fleet.notify",
     "fleet.operations",
+    "fleet.requests",
     "fleet.tokens",
     "fleet.console",
     "fleet.web",
@@ -152,4 +153,7 @@ def django_settings(config: Config) -> dict[str, Any]:
         "FLEET_CDROM": config.cdrom,
         # who may read /metrics (fleet.conf.metrics)
         "FLEET_METRICS": config.metrics,
+        # what users may apply for: storage classes and limits (fleet.conf.storage)
+        "FLEET_STORAGE": config.storage,
+        "FLEET_LIMITS": config.limits,
     }

@@ -28,6 +28,7 @@ from fleet.conf.mail import KEYS as MAIL_KEYS
 from fleet.conf.mail import MailConfig, read_mail
 from fleet.conf.metrics import KEYS as METRICS_KEYS
 from fleet.conf.metrics import MetricsConfig, read_metrics
+from fleet.conf.storage import LIMIT_KEYS, Limits, StorageConfig, read_limits, read_storage
 
 ENV_PREFIX = "FLEET_"
 CONFIG_FILE_VARIABLE = "FLEET_CONFIG"
@@ -64,6 +65,8 @@ class Config:
     mail: MailConfig
     cdrom: CdromConfig
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    limits: Limits = field(default_factory=Limits)
     site_url: str = "http://localhost:8000"  # where users reach Fleet: the start of mailed links
     confirm_minutes: int = CONFIRM_MINUTES
     console_url: str = ""  # where browsers reach `fleet console-proxy`; empty: consoles are off
@@ -115,6 +118,8 @@ def load(environ: Mapping[str, str]) -> Config:
         mail=read_mail(source.table("mail", MAIL_KEYS)),
         cdrom=read_cdrom(source.table("cdrom", CDROM_KEYS)),
         metrics=read_metrics(source.table("metrics", METRICS_KEYS)),
+        storage=_storage(source),
+        limits=read_limits(source.table("limits", LIMIT_KEYS)),
         site_url=_site_url(source),
         confirm_minutes=_integer(source, "confirm_minutes", CONFIRM_MINUTES, minimum=1),
         console_url=_console_url(source),
@@ -332,6 +337,15 @@ def _integer(source: _Source, name: str, default: int, minimum: int = 0) -> int:
             f"{source.origin(name)} must be a whole number >= {minimum}, not {value!r}"
         )
     return int(text)
+
+
+def _storage(source: _Source) -> StorageConfig:
+    """The storage classes: file only, as a list of tables does not fit in a variable."""
+    if ENV_PREFIX + "STORAGE" in source.environ:
+        raise ImproperlyConfigured(
+            "FLEET_STORAGE: storage classes are set in the config file only ([storage.NAME])"
+        )
+    return read_storage(source.get("storage"), f"(in {source.environ.get(CONFIG_FILE_VARIABLE)})")
 
 
 def _site_url(source: _Source) -> str:

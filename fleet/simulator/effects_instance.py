@@ -87,6 +87,23 @@ def _release_ips(cluster: Cluster, inst: dict[str, Any]) -> None:
             cluster.refresh_network(net)
 
 
+def _check_disk_pools(template: str, disks: list[dict[str, Any]]) -> None:
+    """Each disk may name its pool, as LUInstanceCreate's ComputeDisks checks: a volume group (``vg``) for
+    the LVM templates, an ExtStorage ``provider`` for ``ext`` only, and for ``ext`` one is required."""
+    for disk in disks:
+        provider = disk.get("provider")
+        if provider and template != "ext":
+            raise OpError(
+                "OpPrereqError",
+                f"The 'provider' option is only valid for the ext disk template, not {template}",
+                "wrong_input",
+            )
+        if template == "ext" and not provider:
+            raise OpError("OpPrereqError", "Missing provider for template 'ext'", "wrong_input")
+        if "vg" in disk and not (isinstance(disk["vg"], str) and disk["vg"]):
+            raise OpError("OpPrereqError", f"Invalid disk vg {disk['vg']!r}", "wrong_input")
+
+
 def _create_prereq(ctx: Context, op: dict[str, Any]) -> list[str]:
     """LUInstanceCreate's checks: a new name, valid tags, nodes (given or from hail) within the ipolicy,
     and the memory to start the instance if asked; returns the nodes."""
@@ -96,6 +113,7 @@ def _create_prereq(ctx: Context, op: dict[str, Any]) -> list[str]:
         raise OpError("OpPrereqError", f"Instance '{name}' is already in the cluster", "already_exists")
     for tag in op.get("tags") or []:
         validate_tag(tag)
+    _check_disk_pools(op.get("disk_template") or c.info["enabled_disk_templates"][0], op.get("disks") or [])
     nodes = pick_nodes(c, op)
     if not op.get("pnode"):
         ctx.log(

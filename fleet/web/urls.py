@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from fleet.web.names import NameConverter
 from fleet.web.views import (
     account,
+    applications,
     clusters,
     confirmations,
     console,
@@ -18,6 +19,7 @@ from fleet.web.views import (
     nodes,
     operations,
     owner_names,
+    sshkeys,
 )
 
 
@@ -41,6 +43,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", account.ApiTokens.as_view(), name="api-tokens"),
+    path("account/keys/", sshkeys.SshKeys.as_view(), name="ssh-keys"),
     path("account/token/", RedirectView.as_view(pattern_name="api-tokens", permanent=True)),
     path("instances/<name:cluster>/<name:name>/", instances.InstanceDetail.as_view(), name="instance-detail"),
     path(
@@ -64,6 +67,13 @@ urlpatterns = [
         name="instance-console-token",
     ),
     path("console/<uuid:session>/", console.ConsoleStatus.as_view(), name="console-status"),
+    path("applications/", applications.ApplicationList.as_view(), name="application-list"),
+    path("applications/new/", applications.ApplicationCreate.as_view(), name="application-create"),
+    path("applications/<int:pk>/", applications.ApplicationDetail.as_view(), name="application-detail"),
+    path("applications/<int:pk>/edit/", applications.ApplicationEdit.as_view(), name="application-edit"),
+    path(
+        "applications/<int:pk>/review/", applications.ApplicationReview.as_view(), name="application-review"
+    ),
     path("audit/", operations.AuditLog.as_view(), name="audit-log"),
     path("confirm/<str:token>/", confirmations.ConfirmAction.as_view(), name="confirm-action"),
     path("clusters/", clusters.ClusterList.as_view(), name="cluster-list"),

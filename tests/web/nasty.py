@@ -20,6 +20,7 @@ from fleet.inventory.filtersets import (
 )
 from fleet.jobs.filtersets import JobFilterSet
 from fleet.operations.filtersets import OperationFilterSet
+from fleet.requests.filtersets import SshKeyFilterSet
 
 # What each kind of parameter answers to each value: 200 (results) or 400 (an error naming it). PAST: a page
 # number that exists or not (the pages show the last page, the API answers 404 past it). One row per value,
@@ -126,6 +127,7 @@ API_LISTS = {
     "/api/networks/": NetworkFilterSet,
     "/api/jobs/": JobFilterSet,
     "/api/operations/": OperationFilterSet,
+    "/api/ssh-keys/": SshKeyFilterSet,
 }
 assert {f"/api/{prefix}/" for prefix, _, _ in api_urls.router.registry} == set(API_LISTS)
 
