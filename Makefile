@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	PYTEST=$(BIN)/pytest bash scripts/test-suite
 
 bench: install
 	$(BIN)/python -m bench.run

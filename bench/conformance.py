@@ -71,10 +71,11 @@ def _split(name: str) -> tuple[str, str | None]:
     return (f"{match.group(1)}[{'-'.join(rest)}]" if rest else match.group(1)), target
 
 
-def read_report(path: Path) -> dict[str, Area]:
-    """The conformance tests of a junit report, by area."""
+def read_report(*paths: Path) -> dict[str, Area]:
+    """The conformance tests of junit reports (one run may write several), by area."""
     areas: dict[str, Area] = defaultdict(Area)
-    for case in ET.parse(path).getroot().iter("testcase"):
+    cases = (case for path in paths for case in ET.parse(path).getroot().iter("testcase"))
+    for case in cases:
         module = case.get("classname", "")
         if ".conformance." not in f".{module}.":
             continue
@@ -135,12 +136,15 @@ def run_suite(xml_path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.conformance", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--from", dest="source", type=Path, help="a junit report of a run already made")
+    parser.add_argument(
+        "--from", dest="sources", type=Path, nargs="+", help="the junit reports of a run already made"
+    )
     args = parser.parse_args(argv)
-    if args.source is not None:
-        if not args.source.is_file():
-            parser.error(f"no such report: {args.source}")
-        print(report(read_report(args.source)))
+    if args.sources:
+        missing = [str(source) for source in args.sources if not source.is_file()]
+        if missing:
+            parser.error(f"no such report: {', '.join(missing)}")
+        print(report(read_report(*args.sources)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         xml_path = Path(tmp) / "conformance.xml"
