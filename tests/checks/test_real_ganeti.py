@@ -39,7 +39,10 @@ def restored() -> Iterator[None]:
     """Whatever the test does, the watcher runs again and the queue accepts jobs afterwards."""
     yield
     gnt("gnt-cluster", "watcher", "continue")
-    gnt("gnt-cluster", "queue", "undrain")
+    # Ganeti 3.0.2's luxid fails to remove a drain file that is not there and never answers the client, so
+    # the queue is undrained only if it is still drained.
+    if "flag is set" in gnt("gnt-cluster", "queue", "info").stdout:
+        gnt("gnt-cluster", "queue", "undrain")
 
 
 def test_rapi_checks_read_the_real_cluster(real_ganeti: RapiTarget, tmp_path: Path) -> None:
