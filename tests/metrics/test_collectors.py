@@ -19,7 +19,7 @@ from tests.inventory import factories
 
 pytestmark = pytest.mark.django_db
 MIB = 1024 * 1024
-NOW = dt.datetime.now(dt.UTC)
+NOW = dt.datetime.now(dt.UTC)  # set again by each world(): the ages asserted are measured from it
 
 
 def scrape() -> dict[str, dict[frozenset[tuple[str, str]], float]]:
@@ -46,6 +46,9 @@ def job(cluster: object, job_id: int, op: str, status: str, **seconds: float) ->
 
 
 def world(copies: int = 1, start: int = 0) -> None:
+    global NOW
+    if start == 0:
+        NOW = dt.datetime.now(dt.UTC)
     for n in range(start, start + copies):
         c = factories.cluster(f"c{n}.example.org", last_sync_at=NOW - dt.timedelta(seconds=30))
         group = NodeGroup.objects.create(cluster=c, name="default")
