@@ -116,3 +116,6 @@ def test_a_failed_create_is_fixed_resubmitted_and_made(
         assert list(made.owners.values_list("kind", "name")) == [("user", "alice")]
         assert made.memory == 1024 and made.disk_sizes == [2048, 20480]
         assert HOSTNAME in applicant.get("/").content.decode()
+        # both creates are in the audit log, as the reviewer's, on the VM's name
+        audit = reviewer.get("/audit/")
+        assert audit.status_code == 200 and audit.content.decode().count(HOSTNAME) >= 2
