@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     ISOLATE = "isolate"  # cut an instance off the network, or reconnect it
     CANCEL_JOB = "cancel_job"
     MANAGE_CLUSTER = "manage_cluster"  # cluster-, node-, group- and network-level jobs
+    CREATE = "create"  # create an instance on a cluster (an approved application's)
 
     @property
     def is_write(self) -> bool:
@@ -51,6 +52,7 @@ _VERBS = {
     Action.ISOLATE: "isolate or reconnect",
     Action.CANCEL_JOB: "cancel",
     Action.MANAGE_CLUSTER: "manage",
+    Action.CREATE: "create instances on",
 }
 
 

@@ -91,7 +91,9 @@ RULES: dict[tuple[type[models.Model], Action], Rule] = {
         Owner(frozenset({Relation.OWNS}), while_pending=True), Operator(Permission.CANCEL_JOB)
     ),
     (Operation, Action.VIEW): rule(Owner(frozenset({Relation.OWNS, Relation.REQUESTED})), HELPDESK),
-    (Cluster, Action.VIEW): rule(OWNERS, HELPDESK),
+    # the reviewers of applications see the clusters they place VMs on, and create the approved ones there
+    (Cluster, Action.VIEW): rule(OWNERS, HELPDESK, Holder(Permission.REVIEW_APPLICATION)),
+    (Cluster, Action.CREATE): rule(Operator(Permission.REVIEW_APPLICATION)),
     (NodeGroup, Action.VIEW): rule(HELPDESK),
     (Node, Action.VIEW): rule(HELPDESK),
     (Network, Action.VIEW): rule(HELPDESK),

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
     from fleet.operations.cancel import cancel_job
     from fleet.operations.configuration import modify
     from fleet.operations.core import Caller, Invalid, KeyReused, Refused
+    from fleet.operations.creation import create
     from fleet.operations.isolation import change_allow_from, deisolate, isolate
     from fleet.operations.lifecycle_actions import destroy, reinstall, rename
     from fleet.operations.power import failover, migrate, reboot, shutdown, start
@@ -43,6 +44,7 @@ _EXPORTS = {
     "reinstall": "lifecycle_actions",
     "rename": "lifecycle_actions",
     "destroy": "lifecycle_actions",
+    "create": "creation",
 }
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "add_owner",
     "cancel_job",
     "change_allow_from",
+    "create",
     "deisolate",
     "destroy",
     "failover",

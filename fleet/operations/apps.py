@@ -11,4 +11,12 @@ class OperationsConfig(AppConfig):
     def ready(self) -> None:
         # Each action module registers the calls of its kinds (fleet.operations.calls); the worker, which
         # sends them, imports no action itself.
-        from fleet.operations import cancel, configuration, isolation, lifecycle_actions, power, tagging  # noqa: F401
+        from fleet.operations import (  # noqa: F401
+            cancel,
+            configuration,
+            creation,
+            isolation,
+            lifecycle_actions,
+            power,
+            tagging,
+        )

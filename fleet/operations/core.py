@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from fleet.access import policy
-from fleet.inventory.models import Instance
+from fleet.inventory.models import Cluster, Instance
 from fleet.jobs.models import Job
 from fleet.notify import mail
 from fleet.operations.announce import announce
@@ -67,8 +67,8 @@ class Refused(PermissionDenied):
         super().__init__(operation.error)
 
 
-Target = Instance | Job
-"""What an operation acts on: an instance, or (to cancel it) a job."""
+Target = Instance | Job | Cluster
+"""What an operation acts on: an instance, (to cancel it) a job, or (to create an instance) its cluster."""
 
 StateCheck = Callable[[Any], str]
 """Why the target's state does not allow the action (as the read model has it), or ``""``."""
@@ -85,18 +85,22 @@ def record(
     state: StateCheck | None = None,
     awaiting: bool = False,
     done: bool = False,
+    instance_name: str = "",
 ) -> Operation:
     """Record ``kind`` on ``target`` as asked ``by``: the pending Operation (``awaiting`` a confirmation,
     and so not yet due, when asked), or the one this idempotency key already recorded. Raises
     :class:`Refused` (recorded) or ``Http404`` (the caller may not see it).
 
     ``done``: the action is not a Ganeti job (opening a console): it is recorded as succeeded, never due to
-    the worker, and what is under way on the instance does not stand in its way."""
+    the worker, and what is under way on the instance does not stand in its way.
+
+    ``instance_name``: for a cluster target, the instance the operation makes (a create): one open operation
+    per name and cluster holds for it as for an instance's."""
     if len(reason) > MAX_REASON:
         raise Invalid({"reason": f"at most {MAX_REASON} characters"})
     if "\x00" in reason:
         raise Invalid({"reason": "must not contain NUL characters"})
-    operation = _new(kind, target, by, dict(params or {}), reason)
+    operation = _new(kind, target, by, dict(params or {}), reason, instance_name)
     again = _same_request(operation, by)
     if again is not None:
         return again
@@ -125,21 +129,26 @@ def record(
         if again is not None:
             return again
         why = _conflict(target) if isinstance(target, Instance) else ""
-        operation = _new(kind, target, by, dict(params or {}), reason)
+        operation = _new(kind, target, by, dict(params or {}), reason, instance_name)
         return _refuse(
             operation, why or "Another operation was recorded at the same moment; try again.", conflict=True
         )
     return operation
 
 
-def _new(kind: OperationKind, target: Target, by: Caller, params: dict[str, Any], reason: str) -> Operation:
-    instance = target if isinstance(target, Instance) else target.instance
+def _new(
+    kind: OperationKind, target: Target, by: Caller, params: dict[str, Any], reason: str, name: str = ""
+) -> Operation:
+    if isinstance(target, Cluster):
+        cluster, instance = target, None
+    else:
+        cluster, instance = target.cluster, target if isinstance(target, Instance) else target.instance
     return Operation(
         kind=kind,
-        cluster_id=target.cluster_id,
-        cluster_name=target.cluster.name,
+        cluster_id=cluster.pk,
+        cluster_name=cluster.name,
         instance=instance,
-        instance_name=instance.name if instance is not None else "",
+        instance_name=instance.name if instance is not None else name,
         instance_uuid=(instance.uuid or "") if instance is not None else "",
         params=params,
         requester=by.user,

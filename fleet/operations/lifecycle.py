@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 
 from fleet.jobs import lifecycle as job_lifecycle
 from fleet.jobs.models import Job, JobStatus
-from fleet.operations import calls, trail
+from fleet.operations import calls, hooks, trail
 from fleet.operations.announce import announce
 from fleet.operations.models import OPEN_STATUSES, Operation, OperationStatus
 from fleet.rapi import Call
@@ -327,3 +327,4 @@ def _end(
     operation.ended_at = now
     if save:
         operation.save()
+    hooks.ended(operation)

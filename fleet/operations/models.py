@@ -36,6 +36,7 @@ class OperationKind(models.TextChoices):
     DEISOLATE = "deisolate", "De-isolate"
     CANCEL_JOB = "cancel_job", "Cancel job"
     CONSOLE = "console", "Console"  # a console session (fleet.console): no Ganeti job
+    CREATE = "create", "Create"  # a new instance (fleet.operations.creation): no instance row yet
 
 
 class OperationStatus(models.TextChoices):

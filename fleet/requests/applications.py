@@ -13,9 +13,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from fleet import operations
 from fleet.access.actions import Permission
 from fleet.inventory.models import Cluster
 from fleet.notify import mail
+from fleet.operations.models import Operation, OperationKind, OperationStatus
+from fleet.requests.creation import NotPlaceable, create_spec
 from fleet.requests.models import Application, ApplicationStatus
 
 REVIEWABLE = (ApplicationStatus.PENDING, ApplicationStatus.FAILED)
@@ -90,8 +93,9 @@ def approve(
     network: str,
     comment: str = "",
 ) -> Application:
-    """Approve ``application`` for ``cluster`` (and ``node_group``), recording the placement the creation
-    will use."""
+    """Approve ``application`` for ``cluster`` (and ``node_group``), recording the placement, and record its
+    creation as an operation of the reviewer's (``fleet.operations.create``): the worker submits it, and
+    :func:`creation_ended` closes the application when its job ends."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.status not in REVIEWABLE:
         raise NotNow(f"This application is {application.get_status_display()}; it can no longer be approved.")
@@ -100,8 +104,59 @@ def approve(
     application.review_comment = comment
     application.cluster, application.node_group = cluster, node_group
     application.disk_template, application.network = disk_template, network
+    application.error = ""
+    application.operation = _create(application, reviewer)
+    application.status = ApplicationStatus.SUBMITTED
     application.save()
     return application
+
+
+def _create(application: Application, reviewer: Any) -> Operation:
+    """Record the creation of the approved ``application``. The idempotency key names the application and
+    its approval, so that the same approval recorded twice is one operation, and a new approval (after a
+    failure) is a new one."""
+    try:
+        spec = create_spec(application, storage=settings.FLEET_STORAGE, prefix=settings.FLEET_TAG_PREFIX)
+    except NotPlaceable as exc:
+        raise NotNow(f"This application cannot be created there: {exc}.") from None
+    earlier = Operation.objects.filter(kind=OperationKind.CREATE, params__application=application.pk)
+    key = f"application {application.pk} approval {earlier.count() + 1}"
+    by = operations.Caller(user=reviewer, idempotency_key=key)
+    reason = f"application {application.pk} of {application.applicant.get_username()}"
+    params = {"application": application.pk, "applicant": application.applicant.get_username()}
+    try:
+        return operations.create(application.cluster, by=by, spec=spec, params=params, reason=reason)
+    except operations.Refused as exc:
+        raise NotNow(str(exc)) from None
+
+
+def creation_ended(operation: Operation) -> None:
+    """The create of an application ended (an end hook of ``fleet.operations``): succeeded, the applicant
+    is mailed (the VM is theirs by its owner tag, in their list once the cluster is read again); failed,
+    the application is failed with Ganeti's error, which the reviewers are mailed, and it can be edited and
+    submitted again."""
+    application = (
+        Application.objects.select_for_update()
+        .filter(operation_id=operation.pk)
+        .select_related("applicant")
+        .first()
+    )
+    if application is None:  # not an application's (or an earlier approval's)
+        return
+    if operation.status == OperationStatus.SUCCEEDED:
+        application.status, application.error = ApplicationStatus.SUCCEEDED, ""
+        application.save()
+        if application.applicant.email:
+            mail.send(
+                "application_created",
+                to=[application.applicant.email],
+                context={"application": application, "link": link("application-detail", application)},
+            )
+        return
+    application.status = ApplicationStatus.FAILED
+    application.error = operation.error or f"The creation ended {operation.get_status_display().lower()}."
+    application.save()
+    _tell_reviewers(application, "application_failed")
 
 
 @transaction.atomic

@@ -7,3 +7,12 @@ class RequestsConfig(AppConfig):
     name = "fleet.requests"
     label = "requests"
     verbose_name = "VM applications"
+
+    def ready(self) -> None:
+        # An approved application's create closes the application when it ends: fleet.operations calls
+        # back, knowing nothing of applications.
+        from fleet.operations import hooks
+        from fleet.operations.models import OperationKind
+        from fleet.requests.applications import creation_ended
+
+        hooks.on_end(OperationKind.CREATE, creation_ended)

@@ -88,6 +88,14 @@ class Application(models.Model):
     node_group = models.CharField(max_length=253, blank=True)
     disk_template = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True, help_text="Why the creation failed, as Ganeti said it.")
+    operation = models.ForeignKey(
+        "operations.Operation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The create of its last approval.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

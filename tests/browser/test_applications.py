@@ -1,6 +1,7 @@
-"""Getting a VM in a real browser against `fleet demo`, as far as it goes today: the user adds an ed25519
-key and applies with a fast OS disk and a bulk data disk; the reviewer's mail reaches the local SMTP server;
-the reviewer opens its link and approves with automatic placement."""
+"""Getting a VM in a real browser against `fleet demo`: the user adds an ed25519 key and applies with a fast
+OS disk and a bulk data disk; the reviewer's mail reaches the local SMTP server; the reviewer opens its link
+and approves with automatic placement; the demo's worker sends the create to the simulator and follows it;
+the VM shows in the user's list, running, theirs by its owner tag, and they are mailed."""
 
 from __future__ import annotations
 
@@ -59,8 +60,32 @@ def test_a_user_applies_and_the_reviewer_approves_from_the_mail(
     reviewer.goto(match.group(0))
     expect(reviewer.locator("table.automatic tr.chosen")).to_contain_text("chosen: most free memory left")
     reviewer.click("button[value=auto]")
-    expect(reviewer.locator("td.status-approved")).to_have_text("approved")
+    expect(reviewer.locator("td[class^=status-]")).to_have_text(re.compile("being created|created"))
     expect(reviewer.locator("table.application")).to_contain_text(", plain")  # bulk takes plain only
 
-    page.reload()
-    expect(page.locator("td.status-approved")).to_have_text("approved")
+    # the worker sends the create and follows its job to the end
+    deadline = time.monotonic() + 30
+    while page.locator("td.status-succeeded").count() == 0:
+        assert time.monotonic() < deadline, page.locator("table.application").inner_text()
+        time.sleep(0.5)
+        page.reload()
+    expect(page.locator("td.status-succeeded")).to_have_text("created")
+    deadline = time.monotonic() + 30
+    while not [m for m in smtp_server.inbox.arrived if "is ready" in str(m.message["Subject"])]:
+        assert time.monotonic() < deadline, f"no mail arrived: {smtp_server.inbox.subjects()}"
+        time.sleep(0.2)
+    (ready,) = [m for m in smtp_server.inbox.arrived if "is ready" in str(m.message["Subject"])]
+    assert ready.recipients == [f"{stack.user['username']}@localhost"] and HOSTNAME in ready.text()
+
+    # the job's resync brought the VM in: in the user's list, running, theirs by its owner tag
+    row = page.locator("#results table.instances tbody tr", has_text=HOSTNAME)
+    deadline = time.monotonic() + 30
+    while True:
+        page.goto(f"{stack.url}?q={HOSTNAME}")
+        if row.count() == 1 and "Running" in row.inner_text():
+            break
+        assert time.monotonic() < deadline, page.locator("#results").inner_text()
+        time.sleep(0.5)
+    expect(row).to_contain_text(stack.user["username"])
+    row.locator(f"a:text-is('{HOSTNAME}')").click()
+    expect(page.locator("code", has_text=f":user:{stack.user['username']}")).to_have_count(1)

@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from fleet.conf.config import load
 from fleet.inventory.models import AllocPolicy, Network, NetworkConnection, Node, NodeGroup
 from fleet.notify.models import Mail
+from fleet.operations.models import Operation
 from fleet.requests.models import Application, ApplicationStatus
 from tests.conf.test_config import KEY, SECRET
 from tests.inventory.scenario import Scenario
@@ -200,11 +201,28 @@ def test_the_reviewer_places_and_approves(login, configured, scenario: Scenario)
     assert rita.post(review, base | {"comment": "ok"}).status_code == 302
     application.refresh_from_db()
     assert (application.status, application.cluster, application.node_group, application.disk_template) == (
-        "approved",
+        "submitted",
         scenario.alpha,
         group.name,
         "plain",
     )
+    # the approval recorded the create as the reviewer's operation on the cluster, for the worker to send
+    operation = application.operation
+    assert operation is not None
+    assert (operation.kind, operation.status, operation.cluster, operation.instance_name) == (
+        "create",
+        "pending",
+        scenario.alpha,
+        application.hostname,
+    )
+    assert operation.requester.username == "rita" and operation.instance is None
+    assert operation.params["applicant"] == "alice" and operation.params["application"] == application.pk
+    assert operation.params["spec"]["instance_name"] == application.hostname
+    assert "application" in operation.reason and "alice" in operation.reason
+    # approving again changes nothing: the application is on its way, its one create recorded
+    again = rita.post(review, base | {"comment": "ok"})
+    assert again.status_code == 409 and "being created" in again.content.decode()
+    assert Operation.objects.filter(kind="create").count() == 1
     assert login("alice").post(f"/applications/{application.pk}/", {"action": "withdraw"}).status_code == 409
 
 
@@ -249,7 +267,7 @@ def test_automatic_placement_says_why_and_reserves(login, configured, scenario: 
     assert rita.post(f"/applications/{first.pk}/review/", {"action": "auto"}).status_code == 302
     first.refresh_from_db()
     assert (first.status, first.cluster, first.node_group, first.disk_template, first.network) == (
-        "approved",
+        "submitted",
         scenario.alpha,
         "default",
         "plain",
