@@ -80,6 +80,11 @@ def truth(stack: Stack) -> Truth:
     return Truth(**facts)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that create VMs on the shared stack run last, after those that compare its VMs with ``truth``."""
+    items.sort(key=lambda item: item.get_closest_marker("adds_instances") is not None)
+
+
 # Playwright's sync API runs an event loop in this thread for as long as it lives: it must end with the
 # browser tests, or every later test that starts a loop of its own (asyncio.run, Django's async checks) fails.
 @pytest.fixture(scope="package")

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 HOSTNAME = "newvm.example.org"
 
 
+@pytest.mark.adds_instances
 def test_a_user_applies_and_the_reviewer_approves_from_the_mail(
     page: Page, browser: Browser, stack: Stack, smtp_server: SmtpServer
 ) -> None:
